@@ -1,0 +1,14 @@
+"""The contract table the collection's client uses, loaded from its one home.
+
+The emulator reads plugins/module_utils/_api.py directly so that a corrected
+slug or field name changes the client and the emulator together.
+"""
+import importlib.util
+import os
+
+_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'plugins', 'module_utils', '_api.py')
+_SPEC = importlib.util.spec_from_file_location('digitro_pabx_api_contract', _PATH)
+api = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(api)
+
+OPERATIONS_BY_SLUG = {op.slug: (name, op) for name, op in api.OPERATIONS.items()}

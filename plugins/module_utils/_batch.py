@@ -1,0 +1,53 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, digitro.pabx contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Run one function over many entries with bounded concurrency, keeping the entries' order."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.digitro.pabx.plugins.module_utils._errors import PabxError
+
+
+def describe(entry):
+    """'device 1000' or 'account 2000 on device 1000': the words every message uses."""
+    if entry.get('account'):
+        return 'account %s on device %s' % (entry['account'], entry.get('device'))
+    return 'device %s' % entry.get('device')
+
+
+def identity(entry):
+    """The identity part of an entry's result: never its passwords."""
+    result = dict(device=entry.get('device'), target=describe(entry))
+    if entry.get('account'):
+        result['account'] = entry['account']
+    return result
+
+
+def failure(entry_result, message):
+    entry_result.update(failed=True, changed=False, status='error', msg=message)
+    return entry_result
+
+
+def guarded(worker):
+    """Wrap ``worker`` so that any exception becomes a failed entry result, never a traceback."""
+    def run(entry):
+        try:
+            return worker(entry)
+        except PabxError as exc:
+            return failure(identity(entry), exc.message)
+        except Exception as exc:  # a bug or an unexpected answer must not hide the other entries' results
+            return failure(identity(entry), 'unexpected %s while processing this entry' % type(exc).__name__)
+    return run
+
+
+def run_batch(entries, worker, concurrency):
+    """Apply ``worker`` to every entry, at most ``concurrency`` at a time; results in entry order."""
+    run = guarded(worker)
+    if concurrency <= 1 or len(entries) <= 1:
+        return [run(entry) for entry in entries]
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(entries))) as pool:
+        return list(pool.map(run, entries))

@@ -1,0 +1,115 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, digitro.pabx contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The CTI event channel: a Server-Sent Events stream whose first event carries the channel ID.
+
+The channel ID is valid only while the stream stays open, so the stream is
+read on a daemon thread for as long as the module works; when the PABX closes
+it, ``closed`` is set and the client opens a new one.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import socket
+import threading
+
+from ansible_collections.digitro.pabx.plugins.module_utils import _api
+from ansible_collections.digitro.pabx.plugins.module_utils._errors import ChannelError
+
+
+def parse_sse(lines):
+    """Yield (event, data) pairs from an iterable of decoded SSE lines."""
+    event, data = None, []
+    for line in lines:
+        if line == '':
+            if event is not None or data:
+                yield event or 'message', '\n'.join(data)
+            event, data = None, []
+        elif line.startswith(':'):
+            continue  # keep-alive comment
+        else:
+            field, _sep, value = line.partition(':')
+            value = value[1:] if value.startswith(' ') else value
+            if field == 'event':
+                event = value
+            elif field == 'data':
+                data.append(value)
+
+
+class EventChannel(object):
+    """One open event channel. ``open()`` blocks until the channel ID arrives."""
+
+    def __init__(self, session, url, timeout):
+        self._session = session
+        self._url = url.rstrip('/') + _api.EVENTS_PATH
+        self._timeout = timeout
+        self._response = None
+        self._thread = None
+        self.channel_id = None
+        self.closed = threading.Event()
+
+    def open(self):
+        try:
+            # The read timeout must outlast the PABX's keep-alive interval.
+            self._response = self._session.get(self._url, stream=True, timeout=(self._timeout, max(self._timeout, 60)))
+        except Exception as exc:  # requests raises many types; all mean "no channel"
+            raise ChannelError('Could not open the event channel at %s: %s' % (self._url, type(exc).__name__),
+                               operation='open-channel')
+        if self._response.status_code != 200:
+            status = self._response.status_code
+            self._response.close()
+            hint = ' (check api_key)' if status == 401 else ''
+            raise ChannelError('Opening the event channel failed: HTTP %d%s' % (status, hint), status=status,
+                               operation='open-channel')
+        # chunk_size=1: the default buffer would hold the small opening event back until it filled.
+        events = parse_sse(self._response.iter_lines(chunk_size=1, decode_unicode=True))
+        self.channel_id = self._first_channel_id(events)
+        self._thread = threading.Thread(target=self._drain, args=(events,), name='digitro-event-channel')
+        self._thread.daemon = True
+        self._thread.start()
+        return self.channel_id
+
+    def _first_channel_id(self, events):
+        try:
+            for name, data in events:
+                if name == _api.CHANNEL_OPEN_EVENT:
+                    channel_id = str(json.loads(data)[_api.CHANNEL_ID_FIELD])
+                    if channel_id.isdigit():
+                        return channel_id
+                    break
+        except Exception:  # malformed stream: reported below
+            pass
+        self.close()
+        raise ChannelError('The event channel did not start with a valid %s event' % _api.CHANNEL_OPEN_EVENT,
+                           operation='open-channel')
+
+    def _drain(self, events):
+        try:
+            for _event in events:
+                pass  # events other than the opening one are not used by the modules
+        except Exception:
+            pass
+        finally:
+            self.closed.set()
+
+    def close(self):
+        self.closed.set()
+        if self._response is None:
+            return
+        # Shut the socket down first: closing the response alone would wait for the reader thread's read.
+        # A duplicate of the descriptor shuts down the same connection.
+        try:
+            duplicate = socket.fromfd(self._response.raw.fileno(), socket.AF_INET, socket.SOCK_STREAM)
+            try:
+                duplicate.shutdown(socket.SHUT_RDWR)
+            finally:
+                duplicate.close()
+        except Exception:
+            pass
+        try:
+            self._response.close()
+        except Exception:
+            pass

@@ -1,0 +1,48 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, digitro.pabx contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Errors raised by the client: each one says which request, which target, what the PABX said."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+MASK = '********'
+
+
+def scrub(text, secrets):
+    """Replace every secret value found in ``text`` (longest first, so a PIN inside another is covered)."""
+    text = '' if text is None else str(text)
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text
+
+
+class PabxError(Exception):
+    """A request the PABX did not answer with success.
+
+    ``status`` is the HTTP status (None when no answer arrived). ``ambiguous``
+    is True when a change may or may not have been applied (the answer was
+    lost), so the caller must verify rather than assume.
+    """
+
+    def __init__(self, message, status=None, operation=None, target=None, ambiguous=False, pabx_message=None):
+        super(PabxError, self).__init__(message)
+        self.message = message
+        self.status = status
+        self.operation = operation
+        self.target = target
+        self.ambiguous = ambiguous
+        self.pabx_message = pabx_message
+
+    @property
+    def rejected_credentials(self):
+        """403: the PABX refused a password (or the operation)."""
+        return self.status == 403
+
+    def __str__(self):
+        return self.message
+
+
+class ChannelError(PabxError):
+    """The event channel could not be opened or was closed by the PABX."""

@@ -1,0 +1,168 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, digitro.pabx contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The shared base of the modules: connection options, the single/batch entry forms, the run.
+
+A module declares the options of one entry; this base adds the connection
+options (see the ``digitro.pabx.connection`` doc fragment) and a ``batch``
+list of the same entries, checks the input before any request, runs the
+entries with bounded concurrency on one client and ends with per-entry
+results and a summary.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import copy
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+
+from ansible_collections.digitro.pabx.plugins.module_utils._batch import describe, run_batch
+from ansible_collections.digitro.pabx.plugins.module_utils._client import PabxClient, REQUESTS_IMPORT_ERROR
+from ansible_collections.digitro.pabx.plugins.module_utils._errors import PabxError
+from ansible_collections.digitro.pabx.plugins.module_utils._validation import check_entry, check_url
+
+CONCURRENCY_MAX = 256
+
+CONNECTION_ARGSPEC = dict(
+    url=dict(type='str', required=True, fallback=(env_fallback, ['DIGITRO_URL'])),
+    api_key=dict(type='str', required=True, no_log=True, fallback=(env_fallback, ['DIGITRO_API_KEY'])),
+    validate_certs=dict(type='bool', default=True, fallback=(env_fallback, ['DIGITRO_VALIDATE_CERTS'])),
+    ca_path=dict(type='path', fallback=(env_fallback, ['DIGITRO_CA_PATH'])),
+    timeout=dict(type='float', default=10),
+    channel_id=dict(type='int'),
+    concurrency=dict(type='int', default=8),
+    rate_limit=dict(type='float', default=0),
+)
+
+# Building blocks of the entry options; modules combine them.
+DEVICE_OPTIONS = dict(
+    device=dict(type='str'),
+    device_password=dict(type='str', no_log=True),
+)
+ACCOUNT_OPTIONS = dict(
+    account=dict(type='str'),
+    account_password=dict(type='str', no_log=True),
+)
+NUMBER_FIELDS = ('device', 'account')
+
+
+def connection_argspec():
+    return copy.deepcopy(CONNECTION_ARGSPEC)
+
+
+class PabxModule(AnsibleModule):
+    """AnsibleModule with the collection's connection options and the single/batch entry forms."""
+
+    def __init__(self, entry_options, entry_required, password_fields, extra_options=None, **kwargs):
+        self.entry_options = entry_options
+        self.entry_required = entry_required
+        self.password_fields = password_fields
+        spec = connection_argspec()
+        spec.update(copy.deepcopy(entry_options))
+        spec.update(extra_options or {})
+        batch_options = copy.deepcopy(entry_options)
+        for name in entry_required:
+            batch_options[name]['required'] = True
+        spec['batch'] = dict(type='list', elements='dict', options=batch_options)
+        super(PabxModule, self).__init__(
+            argument_spec=spec,
+            mutually_exclusive=[['batch', name] for name in entry_options],
+            required_one_of=[['batch', entry_required[0]]],
+            **kwargs)
+        if REQUESTS_IMPORT_ERROR:
+            self.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
+
+    # -- input ---------------------------------------------------------------------------------
+    def entries(self):
+        """The entries to process, checked; fails the module (before any request) on bad input."""
+        if self.params['batch'] is not None:
+            entries = [dict(e) for e in self.params['batch']]
+            prefixes = ['batch[%d].' % i for i in range(len(entries))]
+        else:
+            entries = [dict((k, self.params[k]) for k in self.entry_options)]
+            prefixes = ['']
+            missing = [k for k in self.entry_required if self.params[k] in (None, '')]
+            if missing:
+                self.fail_json(msg='missing required option(s) for the single form: %s' % ', '.join(missing))
+        errors = self._connection_errors()
+        for prefix, entry in zip(prefixes, entries):
+            errors.extend(check_entry(prefix, entry, NUMBER_FIELDS, self.password_fields))
+            errors.extend(self.entry_errors(prefix, entry))
+        if self.params['batch'] is not None:
+            errors.extend(self._duplicate_errors(entries))
+        if errors:
+            shown = errors[:10] + (['... and %d more' % (len(errors) - 10)] if len(errors) > 10 else [])
+            self.fail_json(msg='invalid input: ' + '; '.join(shown))
+        return entries
+
+    def entry_errors(self, prefix, entry):
+        """Module-specific checks of one entry; override when needed."""
+        return []
+
+    def entry_key(self, entry):
+        """What makes two batch entries target the same thing."""
+        return (entry.get('device'), entry.get('account'))
+
+    def _duplicate_errors(self, entries):
+        seen, errors = {}, []
+        for index, entry in enumerate(entries):
+            key = self.entry_key(entry)
+            if key in seen:
+                errors.append('batch[%d] targets the same %s as batch[%d]' % (index, describe(entry), seen[key]))
+            seen.setdefault(key, index)
+        return errors
+
+    def _connection_errors(self):
+        errors = [check_url('url', self.params['url'])]
+        if not self.params['api_key']:
+            errors.append('api_key must not be empty')
+        if not 1 <= self.params['concurrency'] <= CONCURRENCY_MAX:
+            errors.append('concurrency must be between 1 and %d' % CONCURRENCY_MAX)
+        if self.params['timeout'] <= 0:
+            errors.append('timeout must be greater than 0')
+        if self.params['rate_limit'] < 0:
+            errors.append('rate_limit must not be negative')
+        return [e for e in errors if e]
+
+    # -- run -----------------------------------------------------------------------------------
+    def client(self):
+        p = self.params
+        if not p['validate_certs']:
+            self.warn('validate_certs is false: the PABX certificate is not verified and the API key '
+                      'could be read by whoever can intercept the connection')
+        return PabxClient(p['url'], p['api_key'], validate_certs=p['validate_certs'], ca_path=p['ca_path'],
+                          timeout=p['timeout'], channel_id=p['channel_id'], concurrency=p['concurrency'],
+                          rate_limit=p['rate_limit'])
+
+    def run(self, entries, worker):
+        """Run ``worker(client, entry)`` over the entries on one client; the per-entry results."""
+        client = self.client()
+        try:
+            client.channel_id()  # fail fast, once, on a bad URL, key or certificate
+            return run_batch(entries, lambda entry: worker(client, entry), self.params['concurrency'])
+        except PabxError as exc:
+            self.fail_json(msg=exc.message, status=exc.status)
+        finally:
+            client.close()
+
+    def finish(self, results, diff_lines=None):
+        """Exit with the per-entry results, a summary and, with --diff, a diff; fail if any entry failed."""
+        summary = {}
+        for result in results:
+            summary[result['status']] = summary.get(result['status'], 0) + 1
+        outcome = dict(changed=any(r['changed'] for r in results), results=results, summary=summary)
+        if self.params['batch'] is None:
+            outcome.update((k, v) for k, v in results[0].items() if k not in ('failed', 'changed'))
+        if diff_lines is not None and self._diff:
+            outcome['diff'] = dict(before=''.join(d[0] for d in diff_lines), after=''.join(d[1] for d in diff_lines),
+                                   before_header='PABX (before)', after_header='PABX (after)')
+        failed = [r for r in results if r.get('failed')]
+        if failed:
+            if self.params['batch'] is None:
+                self.fail_json(**outcome)
+            self.fail_json(msg='%d of %d entries failed; first: %s' % (len(failed), len(results), failed[0]['msg']),
+                           **outcome)
+        self.exit_json(**outcome)
+

@@ -1,0 +1,222 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, digitro.pabx contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: digitro_password
+short_description: Set the password of Dígitro PABX devices (extensions) or accounts
+version_added: 1.0.0
+description:
+  - Makes the password of a device (ramal) or of an account (conta) on a Dígitro PABX equal to O(new_password),
+    through the CTI API operation C(altera-senha).
+  - Declarative and idempotent. The current password is verified first (C(verifica-senha)); if the PABX rejects it
+    but accepts O(new_password), the change is already in place and nothing is done. If it rejects both, the entry
+    is reported out of sync (status V(rejected)) and no further password is tried, since PABXs lock an extension
+    after a few wrong attempts.
+  - After C(altera-senha) the new password is confirmed with C(verifica-senha), a few times within
+    O(confirm_timeout), because the PABX answers before it applies a change. A change whose answer was lost is
+    also confirmed this way before anything is decided.
+  - O(batch) changes many passwords in one run with bounded concurrency and returns one result per entry.
+author:
+  - digitro.pabx contributors
+extends_documentation_fragment:
+  - digitro.pabx.connection
+  - digitro.pabx.attributes
+attributes:
+  check_mode:
+    support: full
+    details: Verifies the current password and reports what would change; sends no change.
+  diff_mode:
+    support: full
+    details: Shows which devices and accounts change password; never a password.
+options:
+  device:
+    description:
+      - The device (extension number) that makes the request and, without O(account), whose password changes.
+      - Required unless O(batch) is used.
+    type: str
+  device_password:
+    description:
+      - The current password of O(device).
+      - Required unless O(batch) is used.
+    type: str
+  account:
+    description:
+      - An account whose password changes instead of the device's. Requires O(account_password).
+    type: str
+  account_password:
+    description:
+      - The current password of O(account).
+    type: str
+  new_password:
+    description:
+      - The password the device or account must have.
+      - Required unless O(batch) is used.
+    type: str
+  confirm_timeout:
+    description:
+      - Seconds within which the new password must verify after the change was sent.
+      - The new password is tried at most three times in that time, to stay clear of the PABX's lockout.
+    type: float
+    default: 5
+  batch:
+    description:
+      - Many entries to process in one run, each with the options of the single form.
+      - Mutually exclusive with O(device), O(device_password), O(account), O(account_password) and O(new_password).
+    type: list
+    elements: dict
+    suboptions:
+      device:
+        description: The device making the request and, without O(batch[].account), whose password changes.
+        type: str
+        required: true
+      device_password:
+        description: The current password of O(batch[].device).
+        type: str
+        required: true
+      account:
+        description: An account whose password changes instead of the device's.
+        type: str
+      account_password:
+        description: The current password of O(batch[].account).
+        type: str
+      new_password:
+        description: The password the device or account must have.
+        type: str
+        required: true
+seealso:
+  - module: digitro.pabx.digitro_user_validate
+  - ref: digitro.pabx.password_rotation
+    description: The role that rotates passwords across many extensions with a crash-safe credential store.
+'''
+
+EXAMPLES = r'''
+- name: Set the password of extension 1000
+  digitro.pabx.digitro_password:
+    url: http://127.0.0.1:8080
+    api_key: "{{ pabx_api_key }}"
+    device: "1000"
+    device_password: "{{ old_pin }}"
+    new_password: "{{ new_pin }}"
+  delegate_to: localhost
+
+- name: Set the password of account 2000, requested from extension 1000
+  digitro.pabx.digitro_password:
+    device: "1000"
+    device_password: "{{ device_pin }}"
+    account: "2000"
+    account_password: "{{ old_account_pin }}"
+    new_password: "{{ new_account_pin }}"
+  delegate_to: localhost
+
+- name: Change many passwords in one run (connection settings from DIGITRO_URL and DIGITRO_API_KEY)
+  digitro.pabx.digitro_password:
+    concurrency: 16
+    batch: "{{ password_changes }}"
+  delegate_to: localhost
+  register: changes
+'''
+
+RETURN = r'''
+status:
+  description:
+    - Single form only. What happened to the entry, as in RV(results[].status).
+  returned: always, in the single form
+  type: str
+  sample: changed
+msg:
+  description: Single form only. A sentence saying what happened, without any password.
+  returned: always, in the single form
+  type: str
+  sample: the password of device 1000 was changed and confirmed
+target:
+  description: Single form only. The device or account the entry is about.
+  returned: always, in the single form
+  type: str
+  sample: device 1000
+results:
+  description: One result per entry, in the order of O(batch) (one entry in the single form).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    device:
+      description: The entry's device.
+      type: str
+      sample: "1000"
+    account:
+      description: The entry's account, when it has one.
+      type: str
+      returned: when the entry has an account
+      sample: "2000"
+    target:
+      description: The device or account the entry is about, in words.
+      type: str
+      sample: device 1000
+    status:
+      description:
+        - V(changed), the password was changed and confirmed.
+        - V(unchanged), the new password was already in place.
+        - V(would_change), check mode, the current password verified and a change would be sent.
+        - V(rejected), neither the current nor the new password verifies (out of sync); nothing was sent.
+        - V(refused), the PABX refused the change (for example a PIN its policy rejects); the current password stays.
+        - V(unconfirmed), the change was sent but the new password did not verify in time; either may be in force.
+        - V(error), the entry could not be processed (for example the PABX answered 500 to every try).
+      type: str
+      sample: changed
+    changed:
+      description: Whether the entry changed (or would change, in check mode).
+      type: bool
+    failed:
+      description: Whether the entry failed (V(rejected), V(refused), V(unconfirmed), V(error)).
+      type: bool
+    msg:
+      description: What happened, in words, with the PABX's own message on failure; never a password.
+      type: str
+summary:
+  description: How many entries ended with each status.
+  returned: always
+  type: dict
+  sample: {"changed": 998, "unchanged": 1, "rejected": 1}
+'''
+
+from ansible_collections.digitro.pabx.plugins.module_utils._module import ACCOUNT_OPTIONS, DEVICE_OPTIONS, PabxModule
+from ansible_collections.digitro.pabx.plugins.module_utils._password import ensure_password
+
+ENTRY_OPTIONS = dict(DEVICE_OPTIONS, new_password=dict(type='str', no_log=True), **ACCOUNT_OPTIONS)
+
+
+class PasswordModule(PabxModule):
+    def entry_errors(self, prefix, entry):
+        if entry.get('account') and not entry.get('account_password'):
+            return ['%saccount_password is required with %saccount' % (prefix, prefix)]
+        if entry.get('account_password') and not entry.get('account'):
+            return ['%saccount_password is set but %saccount is not' % (prefix, prefix)]
+        return []
+
+
+def diff_line(result):
+    if result['status'] in ('changed', 'would_change'):
+        return ('%s: current password\n' % result['target'], '%s: new password\n' % result['target'])
+    return ('', '')
+
+
+def main():
+    module = PasswordModule(
+        ENTRY_OPTIONS, ('device', 'device_password', 'new_password'),
+        password_fields=('device_password', 'account_password', 'new_password'),
+        extra_options=dict(confirm_timeout=dict(type='float', default=5)),
+        supports_check_mode=True)
+    entries = module.entries()
+    timeout = module.params['confirm_timeout']
+    results = module.run(entries, lambda client, entry: ensure_password(client, entry, module.check_mode, timeout))
+    module.finish(results, [diff_line(r) for r in results])
+
+
+if __name__ == '__main__':
+    main()
