@@ -60,6 +60,11 @@ class Operations:
             raise Refusal(400, 'campo obrigatório ausente: %s (exigido com %s)' % (api.ACCOUNT_PASSWORD, api.ACCOUNT))
         return self._authenticate('accounts', number, body[api.ACCOUNT_PASSWORD])
 
+    def _known_account(self, number):
+        if self.state.get('accounts', number) is None:
+            raise Refusal(400, 'conta desconhecido(a): %s' % number)
+        return number
+
     def _dac_device(self, device):
         if not self.state.get('devices', device)['dac']:
             raise Refusal(403, 'dispositivo %s não é um dispositivo DAC' % device)
@@ -84,8 +89,11 @@ class Operations:
 
     def dac_login_logout(self, body, device):
         self._dac_device(device)
-        account = self._account(body)
         operation = body[api.DAC_OPERATION]
+        if operation == api.DAC_LOGIN or body.get(api.ACCOUNT_PASSWORD):
+            account = self._account(body)
+        else:  # a LOGOUT without SENHA: the device's own password authorises ending its session
+            account = self._known_account(body[api.ACCOUNT])
         current = self.state.get('devices', device)['dac_account']
         if operation == api.DAC_LOGIN:
             if current and current != account:
@@ -108,7 +116,7 @@ class Operations:
         if s.pin_digits_only and not pin.isdigit():
             raise Refusal(400, '%s deve conter apenas dígitos' % api.NEW_PASSWORD)
         if not s.pin_min_length <= len(pin) <= s.pin_max_length:
-            raise Refusal(400, '%s deve ter de %d a %d caracteres' % (api.NEW_PASSWORD, s.pin_min_length,
-                                                                    s.pin_max_length))
+            limits = (api.NEW_PASSWORD, s.pin_min_length, s.pin_max_length)
+            raise Refusal(400, '%s deve ter de %d a %d caracteres' % limits)
         if s.pin_reject_pattern and re.search(s.pin_reject_pattern, pin):
             raise Refusal(400, '%s recusada pela política de senhas do PABX' % api.NEW_PASSWORD)

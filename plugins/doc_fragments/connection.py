@@ -56,7 +56,8 @@ options:
     type: float
     default: 0
 notes:
-  - The module talks to the PABX from where it runs, usually the controller or execution node.
+  - >-
+    The module talks to the PABX from where it runs, usually the controller or execution node.
     Run it with C(delegate_to: localhost) or C(connection: local).
   - Every password option is marked C(no_log); results, messages and diffs never contain a password or the API key.
   - Entries of O(batch) run with bounded concurrency in one module run; use it for many extensions rather than a loop.

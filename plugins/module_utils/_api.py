@@ -54,12 +54,18 @@ OPERATIONS = {
                                (ACCOUNT, ACCOUNT_PASSWORD), False, False),
     VALIDATE_USER: Operation('valida-usuario', (DEVICE, DEVICE_PASSWORD, ACCOUNT, ACCOUNT_PASSWORD),
                              (), False, False),
-    DAC_LOGIN_LOGOUT: Operation('login-logout-dac', (DEVICE, DEVICE_PASSWORD, ACCOUNT, ACCOUNT_PASSWORD, DAC_OPERATION),
-                                (), False, True),
+    # SENHA is needed to LOGIN; a LOGOUT is authorised by the device's own password (assumed), which is
+    # how a device ends whichever agent's session is open on it.
+    DAC_LOGIN_LOGOUT: Operation('login-logout-dac', (DEVICE, DEVICE_PASSWORD, ACCOUNT, DAC_OPERATION),
+                                (ACCOUNT_PASSWORD,), False, True),
     DAC_QUERY: Operation('consulta-dac', (DEVICE, DEVICE_PASSWORD), (), False, False),
 }
 
 SECRET_FIELDS = frozenset([DEVICE_PASSWORD, ACCOUNT_PASSWORD, NEW_PASSWORD])
+
+# How the PABX's user attributes are returned by digitro_user_validate.
+USER_ATTRIBUTES = {ACCOUNT: 'account', USER_NAME: 'name', USER_CATEGORY: 'category'}
+DAC_STATES = {DAC_LOGGED_IN: 'logged_in', DAC_LOGGED_OUT: 'logged_out'}
 
 
 def request_path(operation, channel_id):

@@ -7,6 +7,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.digitro.pabx.plugins.module_utils._errors import PabxError
@@ -51,3 +52,16 @@ def run_batch(entries, worker, concurrency):
         return [run(entry) for entry in entries]
     with ThreadPoolExecutor(max_workers=min(concurrency, len(entries))) as pool:
         return list(pool.map(run, entries))
+
+
+def poll(check, timeout, attempts=3, sleep=time.sleep):
+    """True once ``check()`` is true, trying at most ``attempts`` times spread over ``timeout`` seconds.
+
+    Few tries on purpose: each failed password check counts towards the PABX's lockout.
+    """
+    waits = [0] + [timeout * 0.25 * 2 ** i for i in range(attempts - 1)]
+    for wait in waits:
+        sleep(wait)
+        if check():
+            return True
+    return False

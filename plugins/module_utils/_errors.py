@@ -7,14 +7,20 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import re
+
 MASK = '********'
 
 
 def scrub(text, secrets):
-    """Replace every secret value found in ``text`` (longest first, so a PIN inside another is covered)."""
+    """Replace every secret found in ``text`` as a whole token (longest first).
+
+    Whole tokens only: a 4-digit PIN inside the number of another extension is
+    not that PIN, and masking it would garble the message.
+    """
     text = '' if text is None else str(text)
     for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(secret, MASK)
+        text = re.sub(r'(?<![0-9A-Za-z])%s(?![0-9A-Za-z])' % re.escape(secret), MASK, text)
     return text
 
 

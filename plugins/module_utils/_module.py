@@ -165,4 +165,3 @@ class PabxModule(AnsibleModule):
             self.fail_json(msg='%d of %d entries failed; first: %s' % (len(failed), len(results), failed[0]['msg']),
                            **outcome)
         self.exit_json(**outcome)
-

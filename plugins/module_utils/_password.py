@@ -23,7 +23,7 @@ __metaclass__ = type
 import time
 
 from ansible_collections.digitro.pabx.plugins.module_utils import _api
-from ansible_collections.digitro.pabx.plugins.module_utils._batch import describe, identity
+from ansible_collections.digitro.pabx.plugins.module_utils._batch import describe, identity, poll
 from ansible_collections.digitro.pabx.plugins.module_utils._errors import PabxError
 
 CONFIRM_ATTEMPTS = 3
@@ -57,13 +57,8 @@ def verify(client, entry, password):
 
 
 def confirm(client, entry, timeout, sleep=time.sleep):
-    """Verify the new password up to CONFIRM_ATTEMPTS times spread over ``timeout`` seconds."""
-    waits = [0, timeout * 0.25, timeout * 0.5][:CONFIRM_ATTEMPTS]
-    for wait in waits:
-        sleep(wait)
-        if verify(client, entry, entry['new_password']):
-            return True
-    return False
+    """Verify the new password up to CONFIRM_ATTEMPTS times within ``timeout`` seconds."""
+    return poll(lambda: verify(client, entry, entry['new_password']), timeout, CONFIRM_ATTEMPTS, sleep)
 
 
 def change_request(entry):

@@ -23,7 +23,7 @@ description:
     also confirmed this way before anything is decided.
   - O(batch) changes many passwords in one run with bounded concurrency and returns one result per entry.
 author:
-  - digitro.pabx contributors
+  - Digitro PABX collection maintainers (@digitro-pabx)
 extends_documentation_fragment:
   - digitro.pabx.connection
   - digitro.pabx.attributes

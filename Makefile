@@ -1,0 +1,49 @@
+# Developer entry points. `make demo` and `make test` work on a fresh machine with python3 and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+COLLECTIONS := $(CURDIR)/$(VENV)/collections
+SANITY_ROOT := build/sanity/ansible_collections/digitro/pabx
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: demo test unit emulator-tests integration lint sanity emulator clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	mkdir -p $(COLLECTIONS)/ansible_collections/digitro
+	ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/digitro/pabx
+	touch $@
+
+demo: $(STAMP)  ## rotate passwords on a bundled emulator
+	$(BIN)/python scripts/demo.py
+
+test: $(STAMP)  ## every test: pytest suites, ansible-lint, ansible-test sanity
+	$(BIN)/python -m pytest tests
+	$(MAKE) --no-print-directory lint sanity
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit tests/emulator
+
+integration: $(STAMP)
+	$(BIN)/python -m pytest tests/integration
+
+lint: $(STAMP)
+	$(BIN)/ansible-lint --offline --profile production
+
+sanity: $(STAMP)
+	$(BIN)/python scripts/prepare_ansible_test.py
+	rm -rf build/sanity && mkdir -p $(SANITY_ROOT)
+	git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C $(SANITY_ROOT)
+	# A repository of its own: ansible-test lists files with git, and build/ is ignored by ours.
+	cd $(SANITY_ROOT) && git init -q && git add -A && $(CURDIR)/$(BIN)/ansible-test sanity --venv --python 3.11 --color no
+
+emulator: $(STAMP)  ## a seeded emulator on http://127.0.0.1:8080 (api key: emulator-key), Ctrl-C to stop
+	$(BIN)/python -m emulator seed --devices 50 --accounts 10 --dac-devices 10 --random-seed 1 --out build/site.json --csv build/site.csv
+	$(BIN)/python -m emulator serve --seed build/site.json --reset --log-file build/emulator.log
+
+clean:
+	rm -rf build $(VENV) .pytest_cache
