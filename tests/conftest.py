@@ -96,3 +96,9 @@ def run_playbook(tmp_path):
 def connection(emulator):
     """The module_defaults a test playbook needs to reach the emulator."""
     return {'pabx_url': emulator.url, 'pabx_api_key': API_KEY}
+
+
+def seeded(emulator, kind='devices', count=None):
+    """The first ``count`` (number, password) pairs of the emulator's seed."""
+    pairs = [(number, spec['password']) for number, spec in emulator.site[kind].items()]
+    return pairs[:count] if count else pairs

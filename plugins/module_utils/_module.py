@@ -102,15 +102,15 @@ class PabxModule(AnsibleModule):
         return []
 
     def entry_key(self, entry):
-        """What makes two batch entries target the same thing."""
-        return (entry.get('device'), entry.get('account'))
+        """What two batch entries must not both target, in words."""
+        return describe(entry)
 
     def _duplicate_errors(self, entries):
         seen, errors = {}, []
         for index, entry in enumerate(entries):
             key = self.entry_key(entry)
             if key in seen:
-                errors.append('batch[%d] targets the same %s as batch[%d]' % (index, describe(entry), seen[key]))
+                errors.append('batch[%d] and batch[%d] both target %s' % (seen[key], index, key))
             seen.setdefault(key, index)
         return errors
 

@@ -7,7 +7,7 @@ import tarfile
 
 from conftest import REPO_ROOT, ansible_env
 
-MODULES = ['digitro_password']
+MODULES = ['digitro_password', 'digitro_user_validate', 'digitro_dac_session']
 BIN = os.path.dirname(sys.executable)
 
 

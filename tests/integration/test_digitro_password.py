@@ -1,16 +1,12 @@
 """digitro_password through real ansible-playbook against the emulator."""
-from conftest import API_KEY
+from conftest import API_KEY, seeded
 
 PLAYBOOK = 'tests/integration/playbooks/password.yml'
 
 
-def first_devices(emulator, count):
-    return list(emulator.site['devices'].items())[:count]
-
-
 def test_single_change_then_unchanged(emulator, connection, run_playbook):
-    number, spec = first_devices(emulator, 1)[0]
-    variables = dict(connection, device=number, device_password=spec['password'], new_password='802461')
+    number, pin = seeded(emulator, count=1)[0]
+    variables = dict(connection, device=number, device_password=pin, new_password='802461')
     first = run_playbook(PLAYBOOK, variables)
     assert first.result['changed'] is True, first.output
     assert first.result['status'] == 'changed'
@@ -23,8 +19,8 @@ def test_single_change_then_unchanged(emulator, connection, run_playbook):
 
 def test_check_mode_writes_nothing(emulator, connection, run_playbook):
     before = emulator.passwords()
-    batch = [dict(device=n, device_password=s['password'], new_password='9%05d' % i)
-             for i, (n, s) in enumerate(first_devices(emulator, 5))]
+    batch = [dict(device=n, device_password=p, new_password='9%05d' % i)
+             for i, (n, p) in enumerate(seeded(emulator, count=5))]
     run = run_playbook(PLAYBOOK, dict(connection, password_batch=batch), check=True, diff=True)
     assert run.result['changed'] is True
     assert run.result['summary'] == {'would_change': 5}
@@ -33,21 +29,21 @@ def test_check_mode_writes_nothing(emulator, connection, run_playbook):
 
 
 def test_account_password(emulator, connection, run_playbook):
-    device, device_spec = first_devices(emulator, 1)[0]
-    account, account_spec = list(emulator.site['accounts'].items())[0]
-    run = run_playbook(PLAYBOOK, dict(connection, device=device, device_password=device_spec['password'],
-                                      account=account, account_password=account_spec['password'],
+    device, device_pin = seeded(emulator, count=1)[0]
+    account, account_pin = seeded(emulator, 'accounts', 1)[0]
+    run = run_playbook(PLAYBOOK, dict(connection, device=device, device_password=device_pin,
+                                      account=account, account_password=account_pin,
                                       new_password='513579'))
     assert run.result['status'] == 'changed', run.output
     assert emulator.passwords('accounts')[account] == '513579'
-    assert emulator.passwords()[device] == device_spec['password']
+    assert emulator.passwords()[device] == device_pin
 
 
 def test_batch_reports_every_entry_and_the_bad_one(start_emulator, run_playbook):
     emulator = start_emulator(devices=300)
     connection = {'pabx_url': emulator.url, 'pabx_api_key': API_KEY}
-    batch = [dict(device=n, device_password=s['password'], new_password='%06d' % (200000 + i))
-             for i, (n, s) in enumerate(emulator.site['devices'].items())]
+    batch = [dict(device=n, device_password=p, new_password='%06d' % (200000 + i))
+             for i, (n, p) in enumerate(seeded(emulator))]
     batch[10]['device_password'] = '000000' if batch[10]['device_password'] != '000000' else '111111'
     run = run_playbook(PLAYBOOK, dict(connection, password_batch=batch, concurrency=16))
     assert run.result['failed'] is True
@@ -59,9 +55,9 @@ def test_batch_reports_every_entry_and_the_bad_one(start_emulator, run_playbook)
 
 
 def test_wrong_api_key_fails_clearly(emulator, run_playbook):
-    number, spec = first_devices(emulator, 1)[0]
+    number, pin = seeded(emulator, count=1)[0]
     run = run_playbook(PLAYBOOK, dict(pabx_url=emulator.url, pabx_api_key='not-the-key', device=number,
-                                      device_password=spec['password'], new_password='802461',
+                                      device_password=pin, new_password='802461',
                                       tolerate_failure=False))
     assert run.rc != 0
     assert 'HTTP 401' in run.stdout and 'check api_key' in run.stdout
@@ -70,15 +66,15 @@ def test_wrong_api_key_fails_clearly(emulator, run_playbook):
 
 
 def test_bad_input_fails_before_any_request(emulator, connection, run_playbook):
-    number, spec = first_devices(emulator, 1)[0]
+    number, pin = seeded(emulator, count=1)[0]
     requests_before = emulator.state()['stats'].get('op_verifica-senha', 0)
     cases = [
         (dict(device='', device_password='4821', new_password='5932'), 'device'),
         (dict(device='12a4', device_password='4821', new_password='5932'), "device must be 1 to 16 digits"),
         (dict(device='1' * 40, device_password='4821', new_password='5932'), 'device must be 1 to 16 digits'),
-        (dict(device=number, device_password=spec['password']), 'new_password'),
+        (dict(device=number, device_password=pin), 'new_password'),
         (dict(device=number, device_password='x' * 40, new_password='1234'), 'device_password must be'),
-        (dict(device=number, device_password=spec['password'], new_password='1234', account='500000'),
+        (dict(device=number, device_password=pin, new_password='1234', account='500000'),
          'account_password is required with account'),
     ]
     for variables, expected in cases:
@@ -86,14 +82,14 @@ def test_bad_input_fails_before_any_request(emulator, connection, run_playbook):
         assert run.result['failed'] is True
         assert expected in run.result['msg'], (variables, run.result['msg'])
     run = run_playbook(PLAYBOOK, dict(connection, pabx_url='127.0.0.1:8080', device=number,
-                                      device_password=spec['password'], new_password='1234'))
+                                      device_password=pin, new_password='1234'))
     assert 'url must be an http:// or https:// URL' in run.result['msg']
     assert emulator.state()['stats'].get('op_verifica-senha', 0) == requests_before
 
 
 def test_environment_fallback(emulator, run_playbook):
-    number, spec = first_devices(emulator, 1)[0]
+    number, pin = seeded(emulator, count=1)[0]
     run = run_playbook('tests/integration/playbooks/password_from_env.yml',
-                       dict(device=number, device_password=spec['password'], new_password='246813'),
+                       dict(device=number, device_password=pin, new_password='246813'),
                        env={'DIGITRO_URL': emulator.url, 'DIGITRO_API_KEY': API_KEY})
     assert run.result['status'] == 'changed', run.output
