@@ -1,8 +1,10 @@
-"""`make demo`: rotate every password of a bundled, seeded PABX emulator with the collection's playbook.
+"""`make demo`: rotate every password of a bundled, seeded PABX emulator with the collection's playbooks.
 
-Starts the emulator on a free loopback port, runs playbooks/rotate_passwords.yml
-against it with the credentials in environment variables (as AWX injects
-them), shows what changed on the PABX, and stops the emulator.
+Starts the emulator on a free loopback port; imports the site's initial
+passwords (a CSV export) into an encrypted credential store; runs
+playbooks/rotate_passwords.yml with the credentials in environment variables,
+as AWX injects them; checks on the PABX that every password changed and
+that the store knows it; stops the emulator.
 """
 import json
 import os
@@ -18,33 +20,40 @@ from emulator.process import Emulator  # noqa: E402
 from emulator.seed import make_site, write_csv  # noqa: E402
 
 WORKDIR = os.path.join(REPO_ROOT, 'build', 'demo')
-DEVICES, ACCOUNTS = 200, 20
+DEVICES, ACCOUNTS = 500, 50
+BIN = os.path.dirname(sys.executable)
+
+
+def playbook(name, env, *extra):
+    command = [os.path.join(BIN, 'ansible-playbook'), '-i', 'inventory.ini',
+               os.path.join(REPO_ROOT, 'playbooks', name)] + list(extra)
+    print('\n== ansible-playbook playbooks/%s %s' % (name, ' '.join(extra)), flush=True)
+    return subprocess.run(command, cwd=WORKDIR, env=env, check=False).returncode
 
 
 def main():
     shutil.rmtree(WORKDIR, ignore_errors=True)
     os.makedirs(WORKDIR)
     site = make_site(DEVICES, ACCOUNTS, dac_devices=10, random_seed=2026)
-    seed = os.path.join(WORKDIR, 'site.json')
-    with open(seed, 'w') as handle:
+    with open(os.path.join(WORKDIR, 'site.json'), 'w') as handle:
         json.dump(site, handle)
-    csv_path = os.path.join(WORKDIR, 'initial-passwords.csv')
-    write_csv(site, csv_path)
-    api_key = secrets.token_hex(16)
-    print('== Starting the PABX emulator with %d extensions and %d accounts' % (DEVICES, ACCOUNTS), flush=True)
-    with Emulator(WORKDIR, seed=seed, api_key=api_key, latency=0.005, jitter=0.005) as pabx:
-        env = dict(os.environ, DIGITRO_URL=pabx.url, DIGITRO_API_KEY=api_key,
+    write_csv(site, os.path.join(WORKDIR, 'initial-passwords.csv'))
+    with open(os.path.join(WORKDIR, 'inventory.ini'), 'w') as handle:
+        handle.write('[pabx]\ndemo-pabx credential_store_import_csv=%s\n' % os.path.join(WORKDIR, 'initial-passwords.csv'))
+    api_key, store_secret = secrets.token_hex(16), secrets.token_hex(16)
+    print('== PABX emulator with %d extensions and %d accounts (20 ms latency)' % (DEVICES, ACCOUNTS), flush=True)
+    with Emulator(WORKDIR, seed=os.path.join(WORKDIR, 'site.json'), api_key=api_key, latency=0.02) as pabx:
+        env = dict(os.environ, DIGITRO_URL=pabx.url, DIGITRO_API_KEY=api_key, DIGITRO_STORE_SECRET=store_secret,
                    ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO_ROOT, '.venv', 'collections'))
-        command = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'),
-                   os.path.join(REPO_ROOT, 'playbooks', 'rotate_passwords.yml'),
-                   '-e', 'digitro_demo_csv=%s' % csv_path]
-        print('== Running: ansible-playbook playbooks/rotate_passwords.yml (against %s)' % pabx.url, flush=True)
-        completed = subprocess.run(command, cwd=WORKDIR, env=env, check=False)
+        code = playbook('import_passwords.yml', env) or playbook('rotate_passwords.yml', env)
         after = pabx.state()
-    changed = sum(1 for n, d in after['devices'].items() if d['password'] != site['devices'][n]['password'])
-    locked = sum(1 for d in after['devices'].values() if d['locked'])
-    print('== On the PABX: %d of %d extension passwords changed, %d locked out' % (changed, DEVICES, locked))
-    return completed.returncode
+    changed = sum(1 for kind in ('devices', 'accounts') for number, record in after[kind].items()
+                  if record['password'] != site[kind][number]['password'])
+    locked = sum(1 for kind in ('devices', 'accounts') for record in after[kind].values() if record['locked'])
+    print('\n== On the PABX: %d of %d passwords changed, %d locked out.' % (changed, DEVICES + ACCOUNTS, locked))
+    print('== Encrypted store: build/demo/credentials/demo-pabx.store (ansible-vault view, secret in the demo only)')
+    print('== Reports: build/demo/reports/')
+    return code
 
 
 if __name__ == '__main__':

@@ -1,0 +1,94 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, digitro.pabx contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Filters behind the password_rotation and password_audit roles; the logic lives in module_utils."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import datetime
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.digitro.pabx.plugins.module_utils import _rotation
+from ansible_collections.digitro.pabx.plugins.module_utils._pin_policy import violations
+
+
+def _now(text):
+    try:
+        return datetime.datetime.strptime(str(text), '%Y-%m-%dT%H:%M:%SZ')
+    except ValueError:
+        raise AnsibleFilterError('now must be a UTC time like 2026-11-27T03:00:00Z')
+
+
+def _guard(function):
+    def run(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except (_rotation.StoreError, ValueError, KeyError, TypeError) as exc:
+            # the message names what is wrong; it never carries a PIN
+            raise AnsibleFilterError('%s: %s' % (function.__name__, exc))
+    run.__name__ = function.__name__
+    return run
+
+
+@_guard
+def rotation_stage(store, kind, selection, policy, now, default_device=None):
+    return _rotation.stage(_plain(store), kind, _plain(selection), _plain(policy), _now(now),
+                           default_device or None)
+
+
+@_guard
+def rotation_commit(staged, kind, results, now, check_mode=False, report=None):
+    staged = _plain(staged)
+    return _rotation.commit(staged['store'], kind, staged['batch'], _plain(results), _now(now), bool(check_mode),
+                            _plain(report))
+
+
+@_guard
+def rotation_skipped(staged, kind, report=None):
+    return _rotation.skipped_rows(kind, _plain(staged)['skipped'], _plain(report))
+
+
+@_guard
+def rotation_import(store, csv_text, now, overwrite=False):
+    return _rotation.import_rows(_plain(store) or None, str(csv_text), _now(now), bool(overwrite))
+
+
+@_guard
+def rotation_summary(report):
+    return _rotation.summarize(_plain(report))
+
+
+def rotation_refused(report):
+    return _rotation.refused_numbers(_plain(report))
+
+
+@_guard
+def pin_violations(pin, number=None, previous=None, policy=None):
+    return violations(str(pin), number and str(number), [str(p) for p in previous or []], _plain(policy))
+
+
+def _plain(value):
+    """Ansible's tagged containers, as the plain dicts, lists and strings the logic expects."""
+    if isinstance(value, dict):
+        return dict((str(k), _plain(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            'rotation_stage': rotation_stage,
+            'rotation_commit': rotation_commit,
+            'rotation_skipped': rotation_skipped,
+            'rotation_import': rotation_import,
+            'rotation_summary': rotation_summary,
+            'rotation_refused': rotation_refused,
+            'pin_violations': pin_violations,
+        }

@@ -1,0 +1,98 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, digitro.pabx contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The PIN policy: one checker that both generation (rotation) and the audit use.
+
+Defaults follow telephony practice: six digits, no digit more than twice in a
+row, no ascending or descending run of three, no repeated group, at least
+three distinct digits, not the extension number (or its reverse), none of the
+last passwords. Messages name the rule, never the PIN.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import secrets
+
+DEFAULT_POLICY = dict(length=6, max_repeat=2, max_run=2, min_distinct=3, forbid_repeated_groups=True,
+                      forbid_extension=True, history=5)
+MAX_DRAWS = 10000
+
+
+def policy_with_defaults(policy=None):
+    """The policy with defaults filled in and values as their types (templated values may be strings)."""
+    merged = dict(DEFAULT_POLICY)
+    for name, value in (policy or {}).items():
+        if name not in DEFAULT_POLICY:
+            raise ValueError('unknown PIN policy setting %r' % name)
+        if value is None:
+            continue
+        if isinstance(DEFAULT_POLICY[name], bool):
+            merged[name] = value if isinstance(value, bool) else str(value).lower() in ('1', 'true', 'yes')
+        else:
+            merged[name] = int(value)
+    return merged
+
+
+def _longest_repeat(pin):
+    longest = current = 1
+    for previous, digit in zip(pin, pin[1:]):
+        current = current + 1 if digit == previous else 1
+        longest = max(longest, current)
+    return longest
+
+
+def _longest_run(pin):
+    """The longest ascending or descending run of consecutive digits (as in 123 or 987)."""
+    longest = 1
+    for step in (1, -1):
+        current = 1
+        for previous, digit in zip(pin, pin[1:]):
+            current = current + 1 if int(digit) - int(previous) == step else 1
+            longest = max(longest, current)
+    return longest
+
+
+def _repeated_group(pin):
+    return any(len(pin) % size == 0 and pin == pin[:size] * (len(pin) // size) for size in range(1, len(pin) // 2 + 1))
+
+
+def _resembles(pin, number):
+    if not number:
+        return False
+    return any(pin in text or text in pin for text in (number, number[::-1]))
+
+
+def violations(pin, number=None, previous=(), policy=None):
+    """The rules ``pin`` breaks (empty when it complies). ``previous``: the current and past passwords."""
+    p = policy_with_defaults(policy)
+    if not pin.isdigit():
+        return ['not digits only']
+    found = []
+    if len(pin) != p['length']:
+        found.append('not %d digits long' % p['length'])
+    if p['max_repeat'] and _longest_repeat(pin) > p['max_repeat']:
+        found.append('a digit repeated more than %d times in a row' % p['max_repeat'])
+    if p['max_run'] and _longest_run(pin) > p['max_run']:
+        found.append('an ascending or descending run longer than %d' % p['max_run'])
+    if p['forbid_repeated_groups'] and _repeated_group(pin):
+        found.append('a repeated group of digits')
+    if len(set(pin)) < p['min_distinct']:
+        found.append('fewer than %d distinct digits' % p['min_distinct'])
+    if p['forbid_extension'] and _resembles(pin, number):
+        found.append('the extension number or its reverse')
+    if pin in list(previous)[:p['history'] + 1]:
+        found.append('one of the last %d passwords' % p['history'])
+    return found
+
+
+def generate(number=None, previous=(), policy=None, rng=None):
+    """A random PIN (from the OS's secure source) that breaks no rule of the policy."""
+    p = policy_with_defaults(policy)
+    rng = rng or secrets.SystemRandom()
+    for _draw in range(MAX_DRAWS):
+        pin = ''.join(rng.choice('0123456789') for _digit in range(p['length']))
+        if not violations(pin, number, previous, p):
+            return pin
+    raise ValueError('no PIN satisfies the policy after %d draws: relax it' % MAX_DRAWS)
