@@ -55,6 +55,17 @@ options:
       - Most requests per second to send; V(0) means no limit.
     type: float
     default: 0
+  lock_file:
+    description:
+      - A file to hold an exclusive lock on while the module works; another run with the same O(lock_file) waits
+        for it (up to O(lock_timeout)). The operating system releases the lock when the process ends, however it ends.
+      - Use one per PABX, so that a cancelled job whose module is still finishing cannot race the next job.
+    type: path
+  lock_timeout:
+    description:
+      - Seconds to wait for O(lock_file) before failing.
+    type: float
+    default: 600
 notes:
   - >-
     The module talks to the PABX from where it runs, usually the controller or execution node.

@@ -13,6 +13,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import select
+import sys
 import threading
 import time
 import traceback
@@ -85,6 +87,7 @@ class PabxClient(object):
         self._channel = None
         self._channel_lock = threading.Lock()
         self._limiter = RateLimiter(rate_limit)
+        self.stopped = threading.Event()  # set when the controller is gone: send nothing more
         self._secrets = set([api_key])
         self.request_count = 0
         self._count_lock = threading.Lock()
@@ -143,6 +146,9 @@ class PabxClient(object):
                 raise
 
     def _post_once(self, spec, channel_id, body, target, secrets):
+        if self.stopped.is_set():
+            raise PabxError('%s for %s was not sent: the Ansible run that started this module has ended'
+                            % (spec.slug, target), operation=spec.slug, target=target)
         url = self.url + _api.REQUEST_PATH.format(channel_id=channel_id, slug=spec.slug)
         self._limiter.wait()
         with self._count_lock:
@@ -175,6 +181,28 @@ class PabxClient(object):
             raise PabxError('%s for %s: the PABX answered 200 with a body that is not a JSON object'
                             % (spec.slug, target), status=200, operation=spec.slug, target=target)
         return data
+
+
+def stop_when_orphaned(client, interval=0.5):
+    """Stop the client once nobody reads this process's output any more.
+
+    Ansible starts a module in a session of its own, so a cancelled or killed job leaves it running;
+    a batch that kept changing passwords then would race the next run. The pipe to the controller
+    reports a hang-up when the controller's side is gone.
+    """
+    def watch():
+        try:
+            poller = select.poll()
+            poller.register(sys.stdout.fileno(), select.POLLERR | select.POLLHUP)
+        except (AttributeError, ValueError, OSError):
+            return  # no pollable stdout here (a test harness, a platform without poll)
+        while not client.stopped.is_set():
+            if poller.poll(interval * 1000):
+                client.stopped.set()
+    thread = threading.Thread(target=watch, name='digitro-orphan-watch')
+    thread.daemon = True
+    thread.start()
+    return thread
 
 
 def _short(exc):

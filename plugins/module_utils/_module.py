@@ -15,11 +15,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import fcntl
+import time
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ansible_collections.digitro.pabx.plugins.module_utils._batch import describe, run_batch
-from ansible_collections.digitro.pabx.plugins.module_utils._client import PabxClient, REQUESTS_IMPORT_ERROR
+from ansible_collections.digitro.pabx.plugins.module_utils._client import PabxClient, REQUESTS_IMPORT_ERROR, stop_when_orphaned
 from ansible_collections.digitro.pabx.plugins.module_utils._errors import PabxError
 from ansible_collections.digitro.pabx.plugins.module_utils._validation import check_entry, check_url
 
@@ -34,6 +36,8 @@ CONNECTION_ARGSPEC = dict(
     channel_id=dict(type='int'),
     concurrency=dict(type='int', default=8),
     rate_limit=dict(type='float', default=0),
+    lock_file=dict(type='path'),
+    lock_timeout=dict(type='float', default=600),
 )
 
 # Building blocks of the entry options; modules combine them.
@@ -138,7 +142,9 @@ class PabxModule(AnsibleModule):
 
     def run(self, entries, worker):
         """Run ``worker(client, entry)`` over the entries on one client; the per-entry results."""
+        lock = self._take_lock()
         client = self.client()
+        stop_when_orphaned(client)
         try:
             client.channel_id()  # fail fast, once, on a bad URL, key or certificate
             return run_batch(entries, lambda entry: worker(client, entry), self.params['concurrency'])
@@ -146,6 +152,26 @@ class PabxModule(AnsibleModule):
             self.fail_json(msg=exc.message, status=exc.status)
         finally:
             client.close()
+            if lock is not None:
+                lock.close()  # closing the file releases the lock
+
+    def _take_lock(self):
+        """Hold ``lock_file`` exclusively while the module works (released by the OS if the process dies)."""
+        path = self.params['lock_file']
+        if not path:
+            return None
+        handle = open(path, 'a')
+        deadline = time.monotonic() + self.params['lock_timeout']
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return handle
+            except (IOError, OSError):
+                if time.monotonic() >= deadline:
+                    handle.close()
+                    self.fail_json(msg='another run still holds the lock %s after %gs: wait for it to end, or find '
+                                       'the process that holds it (fuser %s)' % (path, self.params['lock_timeout'], path))
+                time.sleep(0.2)
 
     def finish(self, results, diff_lines=None):
         """Exit with the per-entry results, a summary and, with --diff, a diff; fail if any entry failed."""

@@ -77,6 +77,17 @@ def outcome(entry, status, msg):
     return result
 
 
+def after_forbidden(client, entry, exc):
+    """altera-senha said 403 after the current password verified: something else changed it meanwhile."""
+    if verify(client, entry, entry['new_password']):
+        return outcome(entry, 'changed', 'the password of %s already became the new one (changed meanwhile '
+                                         'by another request)' % describe(entry))
+    if verify(client, entry, current_password(entry)):
+        return outcome(entry, 'refused', '%s; the current password is still in place' % exc.message)
+    return outcome(entry, 'rejected', '%s; afterwards the PABX accepted neither the current nor the new password '
+                                      '(changed meanwhile by someone else?)' % exc.message)
+
+
 def ensure_password(client, entry, check_mode, confirm_timeout, sleep=time.sleep):
     """Bring one entry to its new password; returns its result (see module RETURN)."""
     target = describe(entry)
@@ -95,8 +106,10 @@ def ensure_password(client, entry, check_mode, confirm_timeout, sleep=time.sleep
         client.call(_api.CHANGE_PASSWORD, change_request(entry))
         sent = 'accepted'
     except PabxError as exc:
-        if not exc.ambiguous:
+        if exc.status == 400:  # the request itself was refused (a PIN the PABX's policy rejects): nothing applied
             return outcome(entry, 'refused', '%s; the current password is still in place' % exc.message)
+        if exc.status == 403:  # the current password, verified a moment ago, no longer works: find out why
+            return after_forbidden(client, entry, exc)
         sent = 'sent but its answer was lost (%s)' % exc.message
     if confirm(client, entry, confirm_timeout, sleep):
         return outcome(entry, 'changed', 'the password of %s was changed and confirmed' % target)

@@ -96,3 +96,25 @@ def test_no_result_carries_a_password(status):
     result = run(FakePabx(start, change=change))
     assert result['status'] == status
     assert '1111' not in repr(result) and '2222' not in repr(result)
+
+
+class RacedPabx(FakePabx):
+    """Another writer changes the password between our verify and our change."""
+
+    def __init__(self, password, raced_to):
+        super().__init__(password)
+        self.raced_to = raced_to
+
+    def call(self, operation, body):
+        if operation == _api.CHANGE_PASSWORD:
+            self.calls.append(operation)
+            self.password = self.raced_to
+            raise PabxError('altera-senha for device 1000 failed: HTTP 403 Forbidden', status=403)
+        return super().call(operation, body)
+
+
+@pytest.mark.parametrize('raced_to, status', [('2222', 'changed'), ('7777', 'rejected')])
+def test_a_forbidden_change_is_verified_not_assumed_refused(raced_to, status):
+    pabx = RacedPabx('1111', raced_to)
+    assert run(pabx)['status'] == status
+    assert pabx.calls[:2] == [V, C]

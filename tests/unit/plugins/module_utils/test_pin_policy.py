@@ -1,0 +1,69 @@
+"""The PIN policy: each rule, and generation that never breaks any (property-based)."""
+import random
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from ansible_collections.digitro.pabx.plugins.module_utils._pin_policy import generate, policy_with_defaults, violations
+
+
+@pytest.mark.parametrize('pin, rule', [
+    ('112294', None),
+    ('111234', 'repeated more than 2'),
+    ('123594', 'run longer than 2'),
+    ('987150', 'run longer than 2'),
+    ('121212', 'repeated group'),
+    ('357357', 'repeated group'),
+    ('112211', 'fewer than 3 distinct'),
+    ('10042', 'not 6 digits'),
+    ('12a456', 'not digits only'),
+    ('100042', 'extension number'),     # part of extension 10004200
+    ('240001', 'extension number'),     # the reverse of 100042
+])
+def test_rules(pin, rule):
+    found = violations(pin, number='10004200' if pin == '100042' else '100042')
+    if rule is None:
+        assert found == []
+    else:
+        assert any(rule in v for v in found), found
+        assert all(pin not in v for v in found)  # a message never shows the PIN
+
+
+def test_history():
+    assert violations('582914', previous=['111111', '582914']) == ['one of the last 5 passwords']
+    assert violations('582914', previous=['1'] * 6 + ['582914']) == []  # older than the history kept
+
+
+def test_policy_values_may_come_templated():
+    assert policy_with_defaults({'length': '8', 'forbid_extension': 'False'})['length'] == 8
+    assert policy_with_defaults({'forbid_extension': 'False'})['forbid_extension'] is False
+    with pytest.raises(ValueError):
+        policy_with_defaults({'lenght': 8})
+
+
+policies = st.fixed_dictionaries({
+    'length': st.integers(min_value=4, max_value=10),
+    'max_repeat': st.integers(min_value=1, max_value=3),
+    'max_run': st.integers(min_value=2, max_value=4),
+    'min_distinct': st.integers(min_value=1, max_value=4),
+    'history': st.integers(min_value=0, max_value=10),
+})
+
+
+@settings(max_examples=300, deadline=None)
+@given(policy=policies, number=st.from_regex(r'\A[0-9]{3,8}\Z'),
+       history=st.lists(st.from_regex(r'\A[0-9]{4,10}\Z'), max_size=12), seed=st.integers())
+def test_generated_pins_never_break_the_policy(policy, number, history, seed):
+    pin = generate(number, history, policy, rng=random.Random(seed))
+    assert violations(pin, number, history, policy) == []
+    assert pin not in history[:policy['history'] + 1]
+
+
+def test_generation_uses_the_secure_source_by_default():
+    pins = set(generate('100000') for _draw in range(200))
+    assert len(pins) > 190  # 200 draws of 6-digit PINs: collisions are rare
+
+
+def test_impossible_policy_says_so():
+    with pytest.raises(ValueError, match='relax it'):
+        generate(policy={'length': 4, 'min_distinct': 5})
