@@ -92,3 +92,13 @@ class Emulator:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def open_channel(url, api_key):
+    """Open an event channel with the standard library; returns (channel_id, response to keep open)."""
+    request = urllib.request.Request(url + '/events', headers={'x-api-key': api_key})
+    stream = urllib.request.urlopen(request, timeout=30)
+    while True:
+        line = stream.readline().decode().strip()
+        if line.startswith('data:'):
+            return json.loads(line[5:])['ID_CANAL'], stream

@@ -11,7 +11,7 @@ import datetime
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.digitro.pabx.plugins.module_utils import _rotation
+from ansible_collections.digitro.pabx.plugins.module_utils import _audit, _roster, _rotation
 from ansible_collections.digitro.pabx.plugins.module_utils._pin_policy import violations
 
 
@@ -26,7 +26,7 @@ def _guard(function):
     def run(*args, **kwargs):
         try:
             return function(*args, **kwargs)
-        except (_rotation.StoreError, ValueError, KeyError, TypeError) as exc:
+        except (_rotation.StoreError, _roster.RosterError, ValueError, KeyError, TypeError) as exc:
             # the message names what is wrong; it never carries a PIN
             raise AnsibleFilterError('%s: %s' % (function.__name__, exc))
     run.__name__ = function.__name__
@@ -70,6 +70,25 @@ def pin_violations(pin, number=None, previous=None, policy=None):
     return violations(str(pin), number and str(number), [str(p) for p in previous or []], _plain(policy))
 
 
+@_guard
+def audit_checks(store, default_device=None):
+    return _audit.checks(_plain(store), default_device or None)
+
+
+@_guard
+def audit_findings(store, checks, device_results, account_results, policy, now, max_age_days=0):
+    checks = _plain(checks)
+    return _audit.findings(_plain(store), checks['devices'], _plain(device_results), checks['accounts'],
+                           _plain(account_results), _plain(policy), _now(now), max_age_days)
+
+
+@_guard
+def dac_roster(roster, store=None, default_state='logged_in'):
+    roster = _plain(roster)
+    rows = _roster.parse_csv(roster) if isinstance(roster, str) else roster
+    return _roster.batch(rows, _plain(store), default_state)
+
+
 def _plain(value):
     """Ansible's tagged containers, as the plain dicts, lists and strings the logic expects."""
     if isinstance(value, dict):
@@ -91,4 +110,7 @@ class FilterModule(object):
             'rotation_summary': rotation_summary,
             'rotation_refused': rotation_refused,
             'pin_violations': pin_violations,
+            'audit_checks': audit_checks,
+            'audit_findings': audit_findings,
+            'dac_roster': dac_roster,
         }

@@ -1,6 +1,7 @@
 """The collection builds, installs from its tarball, and every module's documentation renders from there."""
 import glob
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -8,6 +9,7 @@ import tarfile
 from conftest import REPO_ROOT, ansible_env
 
 MODULES = ['digitro_password', 'digitro_user_validate', 'digitro_dac_session']
+ROLES = ['password_rotation', 'password_audit', 'dac_sessions', 'credential_store']
 BIN = os.path.dirname(sys.executable)
 
 
@@ -29,3 +31,7 @@ def test_build_install_and_ansible_doc(tmp_path):
         assert doc.returncode == 0, doc.stderr
         assert 'DIGITRO_URL' in doc.stdout and 'EXAMPLES' in doc.stdout and 'RETURN VALUES' in doc.stdout
         assert str(collections) in doc.stdout  # rendered from the installed copy, not the checkout
+    for role in ROLES:
+        doc = subprocess.run([os.path.join(BIN, 'ansible-doc'), '-t', 'role', 'digitro.pabx.' + role],
+                             capture_output=True, text=True, env=env, cwd=str(tmp_path), check=False)
+        assert doc.returncode == 0 and re.search(r'ENTRY POINT: \W*main', doc.stdout), (role, doc.stderr)

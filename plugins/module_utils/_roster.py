@@ -1,0 +1,51 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, digitro.pabx contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A call-centre roster (who logs in where) turned into a digitro_dac_session batch."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import csv
+import io
+
+STATES = ('logged_in', 'logged_out')
+
+
+class RosterError(ValueError):
+    pass
+
+
+def parse_csv(text):
+    """Rows of ``device,account[,state]`` (a header line is required)."""
+    reader = csv.DictReader(io.StringIO(text))
+    if not set(['device', 'account']) <= set(reader.fieldnames or []):
+        raise RosterError('the roster CSV needs the columns device,account (and optionally state)')
+    return [dict((k, (v or '').strip()) for k, v in row.items() if k) for row in reader]
+
+
+def batch(roster, store=None, default_state='logged_in'):
+    """The module batch: each roster row with its state and the passwords from the row or the store."""
+    entries, missing = [], []
+    for index, row in enumerate(roster):
+        device, account = str(row.get('device', '')).strip(), str(row.get('account', '')).strip()
+        state = row.get('state') or default_state
+        if state not in STATES:
+            raise RosterError('roster row %d: state must be logged_in or logged_out' % (index + 1))
+        device_password = row.get('device_password') or _stored(store, 'devices', device)
+        account_password = row.get('account_password') or _stored(store, 'accounts', account)
+        if not device_password or not account_password:
+            missing.append('%s/%s' % (device, account))
+            continue
+        entries.append(dict(device=device, device_password=device_password, account=account,
+                            account_password=account_password, state=state))
+    if missing:
+        raise RosterError('no password for device/account %s%s: give them in the roster or import them into '
+                          'the credential store' % (', '.join(missing[:10]), ' ...' if len(missing) > 10 else ''))
+    return entries
+
+
+def _stored(store, kind, number):
+    entry = (store or {}).get(kind, {}).get(number)
+    return entry.get('current') if entry else None
