@@ -59,7 +59,7 @@ def run_measured(command, cwd, env):
             time.sleep(0.1)
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    _, stderr = process.communicate()
+    stderr = process.communicate()[1]
     sampler.join()
     if process.returncode:
         sys.stderr.write(stderr.decode()[-2000:])
@@ -67,8 +67,8 @@ def run_measured(command, cwd, env):
 
 
 class Bench:
-    def __init__(self, size, latency, concurrency, workdir):
-        self.size, self.latency, self.concurrency = size, latency, concurrency
+    def __init__(self, size, latency, concurrency, workdir, chunk_size=None):
+        self.size, self.latency, self.concurrency, self.chunk_size = size, latency, concurrency, chunk_size
         self.workdir = workdir
         self.site = make_site(size, 0, 0, random_seed=size)
         seed = os.path.join(workdir, 'seed.json')
@@ -77,9 +77,9 @@ class Bench:
         self.api_key, self.secret = secrets.token_hex(16), secrets.token_hex(16)
         self.emulator = Emulator(workdir, seed=seed, api_key=self.api_key, latency=latency,
                                  max_concurrent=concurrency).start()
+        collections = os.path.join(REPO_ROOT, '.venv', 'collections')
         self.env = dict(os.environ, DIGITRO_URL=self.emulator.url, DIGITRO_API_KEY=self.api_key,
-                        DIGITRO_STORE_SECRET=self.secret, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO_ROOT, '.venv',
-                                                                                                  'collections'))
+                        DIGITRO_STORE_SECRET=self.secret, ANSIBLE_COLLECTIONS_PATH=collections)
 
     def requests(self):
         stats = self.emulator.state()['stats']
@@ -98,8 +98,9 @@ class Bench:
         write_csv(self.site, csv_path)
         inventory = os.path.join(self.workdir, 'inventory.ini')
         with open(inventory, 'w') as handle:
-            handle.write('[pabx]\nbench credential_store_import_csv=%s password_rotation_concurrency=%d\n'
-                         % (csv_path, self.concurrency))
+            handle.write('[pabx]\nbench credential_store_import_csv=%s password_rotation_concurrency=%d%s\n'
+                         % (csv_path, self.concurrency, ' password_rotation_chunk_size=%d' % self.chunk_size
+                            if self.chunk_size else ''))
         playbook = [os.path.join(BIN, 'ansible-playbook'), '-i', inventory]
         subprocess.run(playbook + [os.path.join(REPO_ROOT, 'playbooks', 'import_passwords.yml')], cwd=self.workdir,
                        env=self.env, check=True, stdout=subprocess.DEVNULL)
@@ -131,7 +132,7 @@ class Bench:
 def table(rows):
     columns = ['method', 'extensions', 'wall_s', 'extensions_per_s', 'requests_per_s', 'requests_per_extension',
                'peak_rss_mib', 'bound_s', 'throughput_of_bound']
-    lines = [' | '.join(columns), ' | '.join('---' for _ in columns)]
+    lines = [' | '.join(columns), ' | '.join('---' for _column in columns)]
     lines += [' | '.join(str(row[c]) for c in columns) for row in rows]
     return '\n'.join(lines)
 
@@ -142,13 +143,14 @@ def main():
     parser.add_argument('--naive-size', type=int, default=1000, help='0 skips the naive run')
     parser.add_argument('--latency', type=float, default=0.02)
     parser.add_argument('--concurrency', type=int, default=32)
+    parser.add_argument('--chunk-size', type=int, help="the role's password_rotation_chunk_size (default: the role's)")
     args = parser.parse_args()
     rows = []
     plan = [('naive', args.naive_size)] if args.naive_size else []
     plan += [('collection', size) for size in args.sizes]
     for method, size in plan:
         with tempfile.TemporaryDirectory(prefix='digitro-bench-') as workdir:
-            bench = Bench(size, args.latency, args.concurrency, workdir)
+            bench = Bench(size, args.latency, args.concurrency, workdir, args.chunk_size)
             try:
                 rows.append(getattr(bench, method)())
             finally:
@@ -162,8 +164,8 @@ def main():
     naive = [r for r in rows if r['method'] != 'collection']
     same = [r for r in rows if r['method'] == 'collection' and naive and r['extensions'] == naive[0]['extensions']]
     if naive and same:
-        print('\ncollection vs naive at N=%d: %.1fx faster' % (naive[0]['extensions'],
-                                                                naive[0]['wall_s'] / same[0]['wall_s']))
+        speedup = naive[0]['wall_s'] / same[0]['wall_s']
+        print('\ncollection vs naive at N=%d: %.1fx faster' % (naive[0]['extensions'], speedup))
     return 0 if all(r['ok'] for r in rows) else 1
 
 

@@ -10,6 +10,7 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COLLECTIONS = os.path.join(REPO_ROOT, '.venv', 'collections')
 sys.path.insert(0, REPO_ROOT)       # the emulator package
 sys.path.insert(0, COLLECTIONS)     # ansible_collections.digitro.pabx, for unit tests
+sys.path.insert(0, os.path.join(REPO_ROOT, 'tests', 'chaos'))
 
 from emulator.process import Emulator  # noqa: E402
 from emulator.seed import make_site  # noqa: E402
@@ -102,3 +103,17 @@ def seeded(emulator, kind='devices', count=None):
     """The first ``count`` (number, password) pairs of the emulator's seed."""
     pairs = [(number, spec['password']) for number, spec in emulator.site[kind].items()]
     return pairs[:count] if count else pairs
+
+
+def build_and_install(tmp_path):
+    """Build the collection's tarball and install it into tmp_path/collections; returns (tarball, path)."""
+    import glob
+    bin_dir = os.path.dirname(sys.executable)
+    collections = str(tmp_path / 'collections')
+    env = ansible_env({'ANSIBLE_COLLECTIONS_PATH': collections})  # not the checkout's development link
+    subprocess.run([os.path.join(bin_dir, 'ansible-galaxy'), 'collection', 'build', '--output-path', str(tmp_path),
+                    REPO_ROOT], check=True, capture_output=True, env=env)
+    tarball = glob.glob(str(tmp_path / 'digitro-pabx-*.tar.gz'))[0]
+    subprocess.run([os.path.join(bin_dir, 'ansible-galaxy'), 'collection', 'install', '--force', tarball,
+                    '-p', collections], check=True, capture_output=True, env=env)
+    return tarball, collections

@@ -71,5 +71,3 @@ class Site:
         store, state = self.store(), self.emulator.state()
         return [n for kind in kinds for n, record in state[kind].items()
                 if record['password'] != store[kind][n]['current'] or store[kind][n]['pending']]
-
-

@@ -17,7 +17,7 @@ import socket
 import threading
 
 from ansible_collections.digitro.pabx.plugins.module_utils import _api
-from ansible_collections.digitro.pabx.plugins.module_utils._errors import ChannelError
+from ansible_collections.digitro.pabx.plugins.module_utils._errors import ChannelError, explain
 
 
 def parse_sse(lines):
@@ -56,7 +56,7 @@ class EventChannel(object):
             # The read timeout must outlast the PABX's keep-alive interval.
             self._response = self._session.get(self._url, stream=True, timeout=(self._timeout, max(self._timeout, 60)))
         except Exception as exc:  # requests raises many types; all mean "no channel"
-            raise ChannelError('Could not open the event channel at %s: %s' % (self._url, type(exc).__name__),
+            raise ChannelError('Could not open the event channel at %s: %s' % (self._url, explain(exc)),
                                operation='open-channel')
         if self._response.status_code != 200:
             status = self._response.status_code

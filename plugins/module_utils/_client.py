@@ -22,7 +22,7 @@ import traceback
 from ansible_collections.digitro.pabx.plugins.module_utils import _api
 from ansible_collections.digitro.pabx.plugins.module_utils._batch import describe
 from ansible_collections.digitro.pabx.plugins.module_utils._channel import EventChannel
-from ansible_collections.digitro.pabx.plugins.module_utils._errors import PabxError, scrub
+from ansible_collections.digitro.pabx.plugins.module_utils._errors import PabxError, explain, scrub
 
 REQUESTS_IMPORT_ERROR = None
 try:
@@ -36,6 +36,7 @@ except ImportError:
 HTTP_REASONS = {400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error'}
 READ_RETRIES = 3
 BACKOFF_SECONDS = 0.2
+MAX_ANSWER_BYTES = 1024 * 1024  # a CTI answer is a few hundred bytes; anything near this is not one
 
 
 class RateLimiter(object):
@@ -62,16 +63,51 @@ def describe_target(body):
     return describe({'device': body.get(_api.DEVICE), 'account': body.get(_api.ACCOUNT)})
 
 
-def pabx_message(response):
+def pabx_message(content):
     """What the PABX said, from a JSON error body or, failing that, the start of the text."""
+    text = content.decode('utf-8', 'replace')
     try:
-        data = response.json()
+        data = json.loads(text)
         if isinstance(data, dict) and data.get(_api.ERROR_FIELD):
-            return str(data[_api.ERROR_FIELD])
+            return str(data[_api.ERROR_FIELD])[:200]
     except ValueError:
         pass
-    text = (response.text or '').strip().replace('\n', ' ')
-    return text[:200]
+    return ' '.join(text.split())[:200]
+
+
+class AnswerTooSlow(Exception):
+    pass
+
+
+def _read_answer(response, deadline):
+    """The whole body, within the deadline and the size cap: a trickling answer must not outlast the timeout."""
+    chunks, size = [], 0
+    # read1 (urllib3 2) returns what has arrived, so the deadline is checked as the bytes come in;
+    # iter_content would wait for a whole buffer first.
+    read1 = getattr(response.raw, 'read1', None)
+    pieces = iter(lambda: read1(8192), b'') if read1 else response.iter_content(chunk_size=64)
+    try:
+        for chunk in pieces:
+            chunks.append(chunk)
+            size += len(chunk)
+            if time.monotonic() > deadline or size > MAX_ANSWER_BYTES:
+                raise AnswerTooSlow()
+    except BaseException:
+        response.close()  # a half-read connection cannot be reused
+        raise
+    return b''.join(chunks)  # read to the end: the connection goes back to the pool for the next request
+
+
+def _json_object(content, spec, target):
+    """The JSON object of a 200 answer (an empty body counts as {})."""
+    try:
+        data = json.loads(content.decode('utf-8')) if content.strip() else {}
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise PabxError('%s for %s: the PABX answered 200 with a body that is not a JSON object'
+                        % (spec.slug, target), status=200, operation=spec.slug, target=target)
+    return data
 
 
 class PabxClient(object):
@@ -91,12 +127,25 @@ class PabxClient(object):
         self._secrets = set([api_key])
         self.request_count = 0
         self._count_lock = threading.Lock()
-        self.session = requests.Session()
-        self.session.headers[_api.API_KEY_HEADER] = api_key
-        self.session.verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(concurrency, 1), pool_block=True)
-        self.session.mount('http://', adapter)
-        self.session.mount('https://', adapter)
+        self.session = self._session(api_key, validate_certs, ca_path, pool_size=concurrency)
+        # The event stream holds its connection for the whole run: it gets a session of its own, so that it
+        # never takes a connection the requests need (with concurrency 1 it would take the only one).
+        self._channel_session = self._session(api_key, validate_certs, ca_path, pool_size=1)
+
+    def _session(self, api_key, validate_certs, ca_path, pool_size):
+        session = requests.Session()
+        session.headers[_api.API_KEY_HEADER] = api_key
+        verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
+        # Proxy and CA settings from the environment are read once here; left to requests, every request
+        # re-reads them (and ~/.netrc), which costs more CPU than the request itself at a PABX's pace.
+        settings = session.merge_environment_settings(self.url, {}, None, verify, None)
+        session.proxies.update(settings['proxies'])
+        session.verify = settings['verify']
+        session.trust_env = False
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(pool_size, 1), pool_block=True)
+        session.mount('http://', adapter)
+        session.mount('https://', adapter)
+        return session
 
     # -- event channel -------------------------------------------------------------------------
     def channel_id(self):
@@ -106,7 +155,7 @@ class PabxClient(object):
             if self._channel is None or self._channel.closed.is_set():
                 if self._channel is not None:
                     self._channel.close()
-                self._channel = EventChannel(self.session, self.url, self.timeout)
+                self._channel = EventChannel(self._channel_session, self.url, self.timeout)
                 self._channel.open()
             return self._channel.channel_id
 
@@ -122,6 +171,7 @@ class PabxClient(object):
         if self._channel is not None:
             self._channel.close()
         self.session.close()
+        self._channel_session.close()
 
     # -- requests ------------------------------------------------------------------------------
     def call(self, operation, body):
@@ -153,34 +203,28 @@ class PabxClient(object):
         self._limiter.wait()
         with self._count_lock:
             self.request_count += 1
+        deadline = time.monotonic() + self.timeout
         try:
-            response = self.session.post(url, data=json.dumps(body), timeout=self.timeout,
+            response = self.session.post(url, data=json.dumps(body), timeout=self.timeout, stream=True,
                                          headers={'Content-Type': 'application/json'})
+            content = _read_answer(response, deadline)
+        except AnswerTooSlow:
+            raise PabxError('%s for %s got no complete answer within %gs (timeout)' % (spec.slug, target, self.timeout),
+                            operation=spec.slug, target=target, ambiguous=spec.writes)
         except requests.exceptions.SSLError as exc:
-            raise PabxError('%s for %s failed: TLS verification failed (%s); set ca_path to the PABX CA, '
-                            'or validate_certs=false on a lab system'
-                            % (spec.slug, target, scrub(_short(exc), secrets)), operation=spec.slug, target=target)
+            raise PabxError('%s for %s failed: %s' % (spec.slug, target, scrub(explain(exc), secrets)),
+                            operation=spec.slug, target=target)
         except requests.exceptions.RequestException as exc:
-            raise PabxError('%s for %s got no answer: %s' % (spec.slug, target, scrub(_short(exc), secrets)),
+            raise PabxError('%s for %s got no answer: %s' % (spec.slug, target, scrub(explain(exc), secrets)),
                             operation=spec.slug, target=target, ambiguous=spec.writes)
         if response.status_code == 200:
-            return self._json_object(response, spec, target)
-        said = scrub(pabx_message(response), secrets)
+            return _json_object(content, spec, target)
+        said = scrub(pabx_message(content), secrets)
         raise PabxError('%s for %s failed: HTTP %d %s%s' % (
             spec.slug, target, response.status_code, HTTP_REASONS.get(response.status_code, ''),
             ': %s' % said if said else ''), status=response.status_code, operation=spec.slug, target=target,
             ambiguous=spec.writes and response.status_code >= 500, pabx_message=said)
 
-    @staticmethod
-    def _json_object(response, spec, target):
-        try:
-            data = response.json() if response.content else {}
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
-            raise PabxError('%s for %s: the PABX answered 200 with a body that is not a JSON object'
-                            % (spec.slug, target), status=200, operation=spec.slug, target=target)
-        return data
 
 
 def stop_when_orphaned(client, interval=0.5):
@@ -203,12 +247,3 @@ def stop_when_orphaned(client, interval=0.5):
     thread.daemon = True
     thread.start()
     return thread
-
-
-def _short(exc):
-    """The innermost reason of a requests exception, without the long urllib3 repr chain."""
-    text = str(exc)
-    for marker in ('Caused by ', 'caused by '):
-        if marker in text:
-            text = text.split(marker, 1)[1]
-    return text.strip('()')[:200]

@@ -24,6 +24,22 @@ def scrub(text, secrets):
     return text
 
 
+TLS_ADVICE = ('the PABX certificate could not be verified; set ca_path to the CA that signed it, '
+              'or validate_certs=false on a lab system only')
+
+
+def explain(exc):
+    """Why a connection failed, in a few words: the innermost reason of a requests/urllib3 error."""
+    text = str(exc)
+    for marker in ('Caused by ', 'caused by '):
+        if marker in text:
+            text = text.split(marker, 1)[1]
+    reason = text.strip('()')[:200] or type(exc).__name__
+    if type(exc).__name__ == 'SSLError' or 'CERTIFICATE_VERIFY_FAILED' in text:
+        return '%s (%s)' % (TLS_ADVICE, reason)
+    return reason
+
+
 class PabxError(Exception):
     """A request the PABX did not answer with success.
 

@@ -173,14 +173,33 @@ class PabxModule(AnsibleModule):
                                        'the process that holds it (fuser %s)' % (path, self.params['lock_timeout'], path))
                 time.sleep(0.2)
 
+    def _invocation(self):
+        """The arguments, as Ansible would echo them, but a batch only by its size.
+
+        Echoing thousands of entries costs more than the work: Ansible masks every string of a
+        result against every password of the batch.
+        """
+        args = dict((k, v) for k, v in self.params.items() if k != 'batch')
+        args['api_key'] = 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'
+        args.update((k, 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER') for k in self.password_fields if args.get(k))
+        if self.params['batch'] is not None:
+            args['batch'] = '%d entries (not echoed)' % len(self.params['batch'])
+        return {'module_args': args}
+
     def finish(self, results, diff_lines=None):
         """Exit with the per-entry results, a summary and, with --diff, a diff; fail if any entry failed."""
         summary = {}
         for result in results:
             summary[result['status']] = summary.get(result['status'], 0) + 1
-        outcome = dict(changed=any(r['changed'] for r in results), results=results, summary=summary)
         if self.params['batch'] is None:
-            outcome.update((k, v) for k, v in results[0].items() if k not in ('failed', 'changed'))
+            outcome = dict((k, v) for k, v in results[0].items() if k not in ('failed', 'changed'))
+        else:
+            # Ansible masks every string of a result against every password of the batch: a routine
+            # success says all in its status, so its words are left out (a failure keeps them).
+            outcome = {}
+            results = [slim(r) for r in results]
+        outcome.update(changed=any(r['changed'] for r in results), results=results, summary=summary,
+                       invocation=self._invocation())
         if diff_lines is not None and self._diff:
             outcome['diff'] = dict(before=''.join(d[0] for d in diff_lines), after=''.join(d[1] for d in diff_lines),
                                    before_header='PABX (before)', after_header='PABX (after)')
@@ -191,3 +210,13 @@ class PabxModule(AnsibleModule):
             self.fail_json(msg='%d of %d entries failed; first: %s' % (len(failed), len(results), failed[0]['msg']),
                            **outcome)
         self.exit_json(**outcome)
+
+
+ROUTINE = ('changed', 'unchanged', 'would_change', 'valid')
+
+
+def slim(result):
+    """A batch entry's result without the words that repeat its status."""
+    if result.get('failed') or result.get('status') not in ROUTINE:
+        return result
+    return dict((k, v) for k, v in result.items() if k not in ('target', 'msg'))

@@ -14,7 +14,7 @@ version_added: 1.0.0
 description:
   - Makes an agent's session on a DAC (call distribution) device logged in or logged out.
   - Reads the device's session first (C(consulta-dac)) and sends C(login-logout-dac) only when it differs from
-    O(state), then reads it again to confirm. RV(changed) is true only when the session moved.
+    O(state), then reads it again to confirm. The module reports a change only when the session moved.
   - Logging an agent in on a device where another agent is logged in changes nothing and fails that entry,
     unless O(force=true), which logs the other agent out first.
   - O(batch) handles a whole shift's roster in one run with bounded concurrency.
@@ -150,6 +150,7 @@ results:
     target:
       description: The agent and device, in words.
       type: str
+      returned: in the single form, and for entries that did not simply succeed
     before:
       description: The device's session before, V(state) (V(logged_in) or V(logged_out)) and V(account).
       type: dict
@@ -171,6 +172,7 @@ results:
     msg:
       description: What happened; never a password.
       type: str
+      returned: in the single form, and for entries that did not simply succeed
 summary:
   description: How many entries ended with each status.
   returned: always

@@ -155,8 +155,9 @@ results:
       returned: when the entry has an account
       sample: "2000"
     target:
-      description: The device or account the entry is about, in words.
+      description: The device or account the entry is about, in words. Left out of routine successes.
       type: str
+      returned: in the single form, and for entries that did not simply succeed
       sample: device 1000
     status:
       description:
@@ -178,6 +179,7 @@ results:
     msg:
       description: What happened, in words, with the PABX's own message on failure; never a password.
       type: str
+      returned: in the single form, and for entries that did not simply succeed
 summary:
   description: How many entries ended with each status.
   returned: always

@@ -136,6 +136,7 @@ results:
     target:
       description: The account and device, in words.
       type: str
+      returned: in the single form, and for entries that are not valid
     valid:
       description: Whether the account and password are valid (absent when the check failed).
       type: bool
@@ -151,6 +152,7 @@ results:
     msg:
       description: What happened; never a password.
       type: str
+      returned: in the single form, and for entries that did not simply succeed
 summary:
   description: How many entries ended with each status.
   returned: always

@@ -1,12 +1,11 @@
 """The collection builds, installs from its tarball, and every module's documentation renders from there."""
-import glob
 import os
 import re
 import subprocess
 import sys
 import tarfile
 
-from conftest import REPO_ROOT, ansible_env
+from conftest import ansible_env, build_and_install
 
 MODULES = ['digitro_password', 'digitro_user_validate', 'digitro_dac_session']
 ROLES = ['password_rotation', 'password_audit', 'dac_sessions', 'credential_store']
@@ -14,17 +13,12 @@ BIN = os.path.dirname(sys.executable)
 
 
 def test_build_install_and_ansible_doc(tmp_path):
-    subprocess.run([os.path.join(BIN, 'ansible-galaxy'), 'collection', 'build', '--output-path', str(tmp_path),
-                    REPO_ROOT], check=True, capture_output=True, env=ansible_env())
-    tarball = glob.glob(str(tmp_path / 'digitro-pabx-*.tar.gz'))[0]
+    tarball, collections = build_and_install(tmp_path)
     with tarfile.open(tarball) as archive:
         names = archive.getnames()
     assert 'plugins/modules/digitro_password.py' in names
     assert not [n for n in names if n.startswith(('.venv', 'build/', 'tests/output')) or '__pycache__' in n]
-    collections = tmp_path / 'collections'
-    env = ansible_env({'ANSIBLE_COLLECTIONS_PATH': str(collections)})  # not the checkout's development link
-    subprocess.run([os.path.join(BIN, 'ansible-galaxy'), 'collection', 'install', '--force', tarball,
-                    '-p', str(collections)], check=True, capture_output=True, env=env)
+    env = ansible_env({'ANSIBLE_COLLECTIONS_PATH': collections})
     for module in MODULES:
         doc = subprocess.run([os.path.join(BIN, 'ansible-doc'), 'digitro.pabx.' + module], capture_output=True,
                              text=True, env=env, cwd=str(tmp_path), check=False)

@@ -18,8 +18,8 @@ def store(**devices):
     return doc
 
 
-def staged(doc, selection=ALL):
-    return _rotation.stage(doc, 'devices', selection, {}, NOW, rng=random.Random(1))
+def staged(doc, selection=None):
+    return _rotation.stage(doc, 'devices', selection or ALL, {}, NOW, rng=random.Random(1))
 
 
 def test_stage_adds_pending_and_keeps_an_existing_one():

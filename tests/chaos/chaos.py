@@ -1,0 +1,182 @@
+"""Chaos runs: the rotation under a seeded random schedule of faults, then re-runs until it converges.
+
+    .venv/bin/python tests/chaos/chaos.py --scenarios 200 --seed 1
+
+Each scenario draws from its seed: 500s, connections dropped after a change was applied, changes applied
+late, latency spikes, event channels closed, the emulator restarted mid-run, and the job killed at a
+random moment. After the faulted run it checks that every extension's real password is the store's
+current or pending one; after convergence, that it is the current one; and that no extension received
+more wrong passwords than --max-wrong. It ends with one line of figures; a failing scenario's seed
+reproduces it (--seed SEED --scenarios 1).
+"""
+import argparse
+import collections
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
+
+from conftest import API_KEY, write_json  # noqa: E402
+from emulator.process import Emulator  # noqa: E402
+from emulator.seed import make_site  # noqa: E402
+from pabx_site import Site  # noqa: E402
+
+QUIET = {'error_rate': 0, 'drop_after_apply_rate': 0, 'delayed_apply_rate': 0, 'spike_rate': 0,
+         'channel_close_rate': 0}
+RUN_VARS = {'password_rotation_max_fail_percent': 100, 'password_rotation_confirm_timeout': 2,
+            'password_rotation_concurrency': 8}
+
+
+def draw_faults(rng):
+    """The fault settings of one scenario: each kind is on in about half of them."""
+    def maybe(rate):
+        return rate if rng.random() < 0.5 else 0
+    return {'error_rate': maybe(rng.uniform(0.02, 0.2)), 'drop_after_apply_rate': maybe(rng.uniform(0.05, 0.3)),
+            'delayed_apply_rate': maybe(rng.uniform(0.05, 0.3)), 'apply_delay': rng.uniform(0.2, 4.0),
+            'spike_rate': maybe(rng.uniform(0.02, 0.1)), 'spike_latency': rng.uniform(0.2, 1.5),
+            'channel_close_rate': maybe(rng.uniform(0.005, 0.05))}
+
+
+class Chaos:
+    def __init__(self, workdir, devices, accounts, max_wrong):
+        self.workdir = workdir
+        self.max_wrong = max_wrong
+        site_doc = make_site(devices, accounts, 0, random_seed=1)
+        seed = write_json(os.path.join(workdir, 'seed.json'), site_doc)
+        self.emulator = Emulator(workdir, seed=seed, api_key=API_KEY).start()
+        self.emulator.site = site_doc
+        self.site = Site(self.emulator, workdir)
+        self.totals = collections.Counter()
+        self.max_wrong_seen = 0
+        done = self.site.run('import_passwords.yml')
+        if done.returncode:
+            raise RuntimeError('import failed: ' + done.stdout[-2000:])
+
+    def wrong_attempts(self):
+        state = self.emulator.state()
+        return dict(((kind, n), r['wrong_attempts']) for kind in ('devices', 'accounts') for n, r in state[kind].items())
+
+    def faulted_run(self, rng):
+        """One rotation under faults, maybe with a restart of the emulator or a kill of the job."""
+        self.emulator.control(settings=draw_faults(rng))
+        job = self.site.start('rotate_passwords.yml', RUN_VARS)
+        restart_at = rng.uniform(0.5, 5) if rng.random() < 0.25 else None
+        kill_at = rng.uniform(1, 8) if rng.random() < 0.25 else None
+        started = time.monotonic()
+        while job.poll() is None:
+            elapsed = time.monotonic() - started
+            if restart_at is not None and elapsed >= restart_at:
+                restart_at = None
+                faults = self.emulator.state()['settings']
+                self.emulator.restart()   # a rebooted PABX: same state, every channel gone
+                self.emulator.control(settings=dict((k, v) for k, v in faults.items() if k in QUIET or
+                                                    k in ('apply_delay', 'spike_latency')))
+                self.totals['restarts'] += 1
+            if kill_at is not None and elapsed >= kill_at:
+                os.killpg(job.pid, signal.SIGKILL)
+                self.totals['kills'] += 1
+                kill_at = None
+            if elapsed > 300:
+                os.killpg(job.pid, signal.SIGKILL)
+                raise RuntimeError('a faulted run hung for 300 s')
+            time.sleep(0.05)
+        # Ansible's worker (a session of its own) may outlive a killed job until its module ends.
+        self.wait_for_orphans()
+
+    def wait_for_orphans(self, timeout=120):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = subprocess.run(['pgrep', '-f', self.site.inventory], capture_output=True, check=False)
+            if found.returncode:
+                return
+            time.sleep(0.2)
+        subprocess.run(['pkill', '-9', '-f', self.site.inventory], check=False)
+
+    def converge(self):
+        self.emulator.control(settings=QUIET)
+        while self.emulator.state()['pending_applies']:
+            time.sleep(0.1)
+        for attempt in range(1, 5):
+            if not self.site.mismatched():
+                return attempt - 1
+            done = self.site.run('rotate_passwords.yml', RUN_VARS)
+            if done.returncode:
+                raise RuntimeError('a convergence run failed: ' + done.stdout[-2000:])
+        return None
+
+    def scenario(self, seed):
+        rng = random.Random(seed)
+        before = self.wrong_attempts()
+        faults_before = self.emulator.state()['faults']
+        self.faulted_run(rng)
+        lost = self.site.unknown_to_store()
+        runs = self.converge()
+        after_state = self.emulator.state()
+        for kind, count in after_state['faults'].items():
+            self.totals['fault_' + kind] += count - faults_before.get(kind, 0)
+        wrong = max(count - before.get(key, 0) for key, count in self.wrong_attempts().items())
+        self.max_wrong_seen = max(self.max_wrong_seen, wrong)
+        report = self.site.latest_report()
+        self.totals['rotated'] += report['counts']['rotated']
+        problems = []
+        if lost:
+            problems.append('%d passwords unknown to the store after the faulted run: %s' % (len(lost), lost[:5]))
+        if runs is None:
+            problems.append('did not converge in 4 runs: %s' % self.site.mismatched()[:5])
+        if wrong > self.max_wrong:
+            problems.append('an extension received %d wrong passwords (bound %d)' % (wrong, self.max_wrong))
+        if any(r['locked'] for kind in ('devices', 'accounts') for r in after_state[kind].values()):
+            problems.append('an extension is locked out')
+        self.totals['lost'] += len(lost)
+        return problems
+
+    def figures(self, scenarios):
+        faults = ' '.join('%s=%d' % (k[6:], v) for k, v in sorted(self.totals.items()) if k.startswith('fault_'))
+        return ('chaos: scenarios=%d faults: %s restarts=%d kills=%d rotated=%d lost=%d max_wrong_attempts=%d'
+                % (scenarios, faults, self.totals['restarts'], self.totals['kills'], self.totals['rotated'],
+                   self.totals['lost'], self.max_wrong_seen))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--scenarios', type=int, default=20)
+    parser.add_argument('--seed', type=int, default=1)
+    parser.add_argument('--devices', type=int, default=20)
+    parser.add_argument('--accounts', type=int, default=2)
+    parser.add_argument('--max-wrong', type=int, default=4,
+                        help='wrong passwords one extension may receive per scenario (the lockout threshold is 5)')
+    parser.add_argument('--json', help='also write the figures here')
+    args = parser.parse_args(argv)
+    failures = []
+    with tempfile.TemporaryDirectory(prefix='digitro-chaos-') as workdir:
+        chaos = Chaos(workdir, args.devices, args.accounts, args.max_wrong)
+        try:
+            for index in range(args.scenarios):
+                seed = args.seed + index
+                problems = chaos.scenario(seed)
+                if problems:
+                    failures.append((seed, problems))
+                    print('scenario seed=%d FAILED: %s' % (seed, '; '.join(problems)), flush=True)
+                elif (index + 1) % 10 == 0:
+                    print('%d/%d scenarios passed so far' % (index + 1 - len(failures), index + 1), flush=True)
+        finally:
+            chaos.emulator.stop()
+            subprocess.run(['pkill', '-9', '-f', chaos.site.inventory], check=False)
+        line = chaos.figures(args.scenarios)
+    print(line)
+    if args.json:
+        write_json(args.json, {'figures': line, 'failures': failures})
+    return 1 if failures else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
