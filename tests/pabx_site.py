@@ -30,15 +30,16 @@ class Site:
         self.env = ansible_env({'DIGITRO_URL': emulator.url, 'DIGITRO_API_KEY': API_KEY,
                                 'DIGITRO_STORE_SECRET': self.secret})
 
-    def command(self, playbook, variables=None, check=False, verbosity=0):
+    def command(self, playbook, variables=None, check=False, verbosity=0, diff=False):
         path = os.path.join(REPO_ROOT, 'playbooks', playbook)
         command = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', self.inventory, path]
         if variables:
             command += ['-e', '@' + write_json(os.path.join(self.workdir, 'extra-vars.json'), variables)]
-        return command + (['--check'] if check else []) + (['-' + 'v' * verbosity] if verbosity else [])
+        command += ['--check'] if check else []
+        return command + (['--diff'] if diff else []) + (['-' + 'v' * verbosity] if verbosity else [])
 
-    def run(self, playbook, variables=None, check=False, verbosity=0):
-        return subprocess.run(self.command(playbook, variables, check, verbosity), cwd=self.workdir, env=self.env,
+    def run(self, playbook, variables=None, check=False, verbosity=0, diff=False):
+        return subprocess.run(self.command(playbook, variables, check, verbosity, diff), cwd=self.workdir, env=self.env,
                               capture_output=True, text=True, timeout=900, check=False)
 
     def start(self, playbook, variables=None):

@@ -226,7 +226,6 @@ class PabxClient(object):
             ambiguous=spec.writes and response.status_code >= 500, pabx_message=said)
 
 
-
 def stop_when_orphaned(client, interval=0.5):
     """Stop the client once nobody reads this process's output any more.
 

@@ -18,7 +18,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -113,7 +112,20 @@ class Chaos:
                 raise RuntimeError('a convergence run failed: ' + done.stdout[-2000:])
         return None
 
+    def rotated_since(self, started):
+        """Entries rotated by the runs of this scenario, from their JSON reports (a killed run writes none)."""
+        if not os.path.isdir(self.site.report_dir):
+            return 0
+        total = 0
+        for name in os.listdir(self.site.report_dir):
+            path = os.path.join(self.site.report_dir, name)
+            if name.endswith('.json') and os.path.getmtime(path) >= started:
+                with open(path) as handle:
+                    total += json.load(handle)['counts']['rotated']
+        return total
+
     def scenario(self, seed):
+        started = time.time()
         rng = random.Random(seed)
         before = self.wrong_attempts()
         faults_before = self.emulator.state()['faults']
@@ -125,8 +137,7 @@ class Chaos:
             self.totals['fault_' + kind] += count - faults_before.get(kind, 0)
         wrong = max(count - before.get(key, 0) for key, count in self.wrong_attempts().items())
         self.max_wrong_seen = max(self.max_wrong_seen, wrong)
-        report = self.site.latest_report()
-        self.totals['rotated'] += report['counts']['rotated']
+        self.totals['rotated'] += self.rotated_since(started)
         problems = []
         if lost:
             problems.append('%d passwords unknown to the store after the faulted run: %s' % (len(lost), lost[:5]))
@@ -139,11 +150,36 @@ class Chaos:
         self.totals['lost'] += len(lost)
         return problems
 
-    def figures(self, scenarios):
-        faults = ' '.join('%s=%d' % (k[6:], v) for k, v in sorted(self.totals.items()) if k.startswith('fault_'))
-        return ('chaos: scenarios=%d faults: %s restarts=%d kills=%d rotated=%d lost=%d max_wrong_attempts=%d'
-                % (scenarios, faults, self.totals['restarts'], self.totals['kills'], self.totals['rotated'],
-                   self.totals['lost'], self.max_wrong_seen))
+
+def figures(scenarios, totals, max_wrong):
+    faults = ' '.join('%s=%d' % (k[6:], v) for k, v in sorted(totals.items()) if k.startswith('fault_'))
+    return ('chaos: scenarios=%d faults: %s restarts=%d kills=%d rotated=%d lost=%d max_wrong_attempts=%d'
+            % (scenarios, faults, totals.get('restarts', 0), totals.get('kills', 0), totals.get('rotated', 0),
+               totals.get('lost', 0), max_wrong))
+
+
+def run_parallel(args):
+    """Split the scenarios over --jobs workers (each with its own emulator), then merge their figures."""
+    share = [args.scenarios // args.jobs + (1 if i < args.scenarios % args.jobs else 0) for i in range(args.jobs)]
+    workers, first = [], args.seed
+    with tempfile.TemporaryDirectory(prefix='digitro-chaos-jobs-') as tmp:
+        for index, count in enumerate(share):
+            out = os.path.join(tmp, 'worker-%d.json' % index)
+            command = [sys.executable, os.path.abspath(__file__), '--scenarios', str(count), '--seed', str(first),
+                       '--devices', str(args.devices), '--accounts', str(args.accounts), '--max-wrong',
+                       str(args.max_wrong), '--json', out]
+            workers.append((subprocess.Popen(command), out))
+            first += count
+        codes = [process.wait() for process, _out in workers]
+        results = []
+        for _process, out in workers:
+            with open(out) as handle:
+                results.append(json.load(handle))
+    totals = collections.Counter()
+    for result in results:
+        totals.update(result['totals'])
+    failures = [f for result in results for f in result['failures']]
+    return figures(args.scenarios, totals, max(r['max_wrong'] for r in results)), failures, any(codes)
 
 
 def main(argv=None):
@@ -155,7 +191,14 @@ def main(argv=None):
     parser.add_argument('--max-wrong', type=int, default=4,
                         help='wrong passwords one extension may receive per scenario (the lockout threshold is 5)')
     parser.add_argument('--json', help='also write the figures here')
+    parser.add_argument('--jobs', type=int, default=1, help='workers in parallel, each with its own emulator')
     args = parser.parse_args(argv)
+    if args.jobs > 1:
+        line, failures, failed = run_parallel(args)
+        print(line)
+        if args.json:
+            write_json(args.json, {'figures': line, 'failures': failures})
+        return 1 if failed or failures else 0
     failures = []
     with tempfile.TemporaryDirectory(prefix='digitro-chaos-') as workdir:
         chaos = Chaos(workdir, args.devices, args.accounts, args.max_wrong)
@@ -171,10 +214,11 @@ def main(argv=None):
         finally:
             chaos.emulator.stop()
             subprocess.run(['pkill', '-9', '-f', chaos.site.inventory], check=False)
-        line = chaos.figures(args.scenarios)
+        line = figures(args.scenarios, chaos.totals, chaos.max_wrong_seen)
     print(line)
     if args.json:
-        write_json(args.json, {'figures': line, 'failures': failures})
+        write_json(args.json, {'figures': line, 'failures': failures, 'totals': dict(chaos.totals),
+                               'max_wrong': chaos.max_wrong_seen})
     return 1 if failures else 0
 
 

@@ -8,8 +8,8 @@ import chaos  # tests/chaos/chaos.py
 
 def test_fixed_seed_chaos_scenarios(tmp_path, capsys):
     figures = str(tmp_path / 'chaos.json')
-    assert chaos.main(['--scenarios', '3', '--seed', '1', '--devices', '12', '--accounts', '1',
+    assert chaos.main(['--scenarios', '2', '--seed', '1', '--devices', '10', '--accounts', '1',
                        '--json', figures]) == 0, capsys.readouterr().out
     line = capsys.readouterr().out.strip().splitlines()[-1]
-    assert line.startswith('chaos: scenarios=3 ') and ' lost=0 ' in line
+    assert line.startswith('chaos: scenarios=2 ') and ' lost=0 ' in line
     assert os.path.exists(figures) and REPO_ROOT

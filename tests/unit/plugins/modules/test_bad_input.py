@@ -59,5 +59,3 @@ def test_a_url_without_scheme_or_host_names_the_option(url):
     result = run_module(digitro_password, dict(url=url, api_key='k-0192', device='1000', device_password='4321',
                                                new_password='8642'))
     assert result['failed'] and 'url must be an http:// or https:// URL' in result['msg']
-
-
