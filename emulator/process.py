@@ -21,14 +21,14 @@ class Emulator:
     """A running emulator on 127.0.0.1; ``state()`` and ``control()`` use its test endpoints."""
 
     def __init__(self, workdir, seed=None, api_key='emulator-key', tls=None, **settings):
-        self.workdir = workdir
-        self.seed = seed
+        self.workdir = os.path.abspath(workdir)   # the emulator runs from the repository root
+        self.seed = os.path.abspath(seed) if seed else None
         self.api_key = api_key
         self.tls = tls
         self.settings = settings
         self.port = free_port()
-        self.state_file = os.path.join(workdir, 'emulator-state.sqlite')
-        self.log_file = os.path.join(workdir, 'emulator-requests.log')
+        self.state_file = os.path.join(self.workdir, 'emulator-state.sqlite')
+        self.log_file = os.path.join(self.workdir, 'emulator-requests.log')
         self.url = '%s://127.0.0.1:%d' % ('https' if tls else 'http', self.port)
         self.process = None
 
