@@ -96,20 +96,21 @@ seealso:
 '''
 
 EXAMPLES = r'''
-- name: Set the password of extension 1000
+# Against `make emulator` (http://127.0.0.1:8080, API key "emulator-key"); build/site.csv has its PINs.
+- name: Set the password of extension 100000
   digitro.pabx.digitro_password:
     url: http://127.0.0.1:8080
     api_key: "{{ pabx_api_key }}"
-    device: "1000"
+    device: "100000"
     device_password: "{{ old_pin }}"
     new_password: "{{ new_pin }}"
   delegate_to: localhost
 
-- name: Set the password of account 2000, requested from extension 1000
+- name: Set the password of account 500000, requested from extension 100000
   digitro.pabx.digitro_password:
-    device: "1000"
+    device: "100000"
     device_password: "{{ device_pin }}"
-    account: "2000"
+    account: "500000"
     account_password: "{{ old_account_pin }}"
     new_password: "{{ new_account_pin }}"
   delegate_to: localhost

@@ -41,11 +41,12 @@ def test_rotates_1000_extensions_and_a_second_run_does_nothing(start_emulator, t
 def test_check_mode_plans_and_writes_nothing(start_emulator, tmp_path):
     site = imported_site(start_emulator, tmp_path)
     store_before = site.store()
-    run = site.run('rotate_passwords.yml', check=True)
-    assert run.returncode == 0, run.stdout[-3000:]
-    assert 'would_rotate' in run.stdout and 'check mode: nothing changed' in run.stdout
-    assert site.store() == store_before
-    assert 'op_altera-senha' not in site.emulator.state()['stats']
+    for check, variables in ((True, None), (False, {'digitro_dry_run': 'true'})):   # --check, or an AWX survey
+        run = site.run('rotate_passwords.yml', variables, check=check)
+        assert run.returncode == 0, run.stdout[-3000:]
+        assert 'would_rotate' in run.stdout and 'check mode: nothing changed' in run.stdout
+        assert site.store() == store_before
+        assert 'op_altera-senha' not in site.emulator.state()['stats']
 
 
 def test_a_killed_run_is_rolled_forward(start_emulator, tmp_path):
