@@ -177,7 +177,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _fault(self, kind, log):
         self.server.count('fault_%s' % kind)
-        log['fault'] = kind
+        log.setdefault('faults', []).append(kind)
 
     def _drop(self):
         """Close the connection without an answer, as a device that crashes or loses its link."""

@@ -112,6 +112,15 @@ class Chaos:
                 raise RuntimeError('a convergence run failed: ' + done.stdout[-2000:])
         return None
 
+    def faults_logged(self):
+        """Faults injected so far, by kind, from the request log (which, unlike the counters, survives restarts)."""
+        counts = collections.Counter()
+        with open(self.emulator.log_file) as handle:
+            for line in handle:
+                if '"faults"' in line:
+                    counts.update(json.loads(line)['faults'])
+        return counts
+
     def rotated_since(self, started):
         """Entries rotated by the runs of this scenario, from their JSON reports (a killed run writes none)."""
         if not os.path.isdir(self.site.report_dir):
@@ -128,13 +137,13 @@ class Chaos:
         started = time.time()
         rng = random.Random(seed)
         before = self.wrong_attempts()
-        faults_before = self.emulator.state()['faults']
+        faults_before = self.faults_logged()
         self.faulted_run(rng)
         lost = self.site.unknown_to_store()
         runs = self.converge()
         after_state = self.emulator.state()
-        for kind, count in after_state['faults'].items():
-            self.totals['fault_' + kind] += count - faults_before.get(kind, 0)
+        for kind, count in (self.faults_logged() - faults_before).items():
+            self.totals['fault_' + kind] += count
         wrong = max(count - before.get(key, 0) for key, count in self.wrong_attempts().items())
         self.max_wrong_seen = max(self.max_wrong_seen, wrong)
         self.totals['rotated'] += self.rotated_since(started)
