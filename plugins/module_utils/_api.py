@@ -66,8 +66,3 @@ SECRET_FIELDS = frozenset([DEVICE_PASSWORD, ACCOUNT_PASSWORD, NEW_PASSWORD])
 # How the PABX's user attributes are returned by digitro_user_validate.
 USER_ATTRIBUTES = {ACCOUNT: 'account', USER_NAME: 'name', USER_CATEGORY: 'category'}
 DAC_STATES = {DAC_LOGGED_IN: 'logged_in', DAC_LOGGED_OUT: 'logged_out'}
-
-
-def request_path(operation, channel_id):
-    """The URL path of an operation on a channel."""
-    return REQUEST_PATH.format(channel_id=channel_id, slug=OPERATIONS[operation].slug)
