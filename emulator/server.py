@@ -18,6 +18,10 @@ REQUEST_PREFIX = '/requests/'
 MAX_BODY = 64 * 1024
 
 
+def _error_body(message):
+    return {api.ERROR_FIELD: message}
+
+
 class EmulatorServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 256
@@ -71,6 +75,11 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format, *args):  # noqa: A002  (the server writes its own request log)
         pass
 
+    def parse_request(self):
+        # The request line has just arrived: a device's latency runs from here, its own parsing included.
+        self._started = time.monotonic()
+        return super().parse_request()
+
     # -- plumbing ------------------------------------------------------------------------------
     def _send(self, status, payload, log=None):
         data = json.dumps(payload).encode()
@@ -82,7 +91,7 @@ class Handler(BaseHTTPRequestHandler):
         self._log(status, log)
 
     def _error(self, status, message, log=None):
-        self._send(status, {api.ERROR_FIELD: message}, log)
+        self._send(status, _error_body(message), log)
 
     def _log(self, status, extra=None):
         entry = {'ts': round(time.time(), 3), 'method': self.command, 'path': self.path.split('?')[0],
@@ -110,7 +119,6 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- routing -------------------------------------------------------------------------------
     def do_GET(self):
-        self._started = time.monotonic()
         if not self._authorized():
             return self._error(401, 'x-api-key ausente ou inválida')
         if self.path == api.EVENTS_PATH:
@@ -120,7 +128,6 @@ class Handler(BaseHTTPRequestHandler):
         return self._error(404, 'recurso desconhecido')
 
     def do_POST(self):
-        self._started = time.monotonic()
         try:
             body = self._read_body()
         except Refusal as exc:
@@ -134,35 +141,52 @@ class Handler(BaseHTTPRequestHandler):
         parts = self.path[len(REQUEST_PREFIX):].split('/') if self.path.startswith(REQUEST_PREFIX) else []
         if len(parts) != 2 or parts[1] not in OPERATIONS_BY_SLUG:
             return self._error(404, 'operação desconhecida')
+        # The gate is the device's processing capacity; writing the answer out is the network's part.
+        self._parsed = time.monotonic()
         with self.server.gate:
-            self._operation(parts[0], parts[1], body, refusal)
+            status, payload, log = self._operation(parts[0], parts[1], body, refusal)
+        if status == 'dropped':
+            self._log(status, log)
+            return self._drop()
+        self._send(status, payload, log)
 
     # -- CTI operations ------------------------------------------------------------------------
     def _operation(self, channel_id, slug, body, refusal):
-        server, settings = self.server, self.server.settings
+        """The answer to one operation as (status, payload, log entry), ``latency`` after the request arrived."""
+        served_from = time.monotonic()
+        settings = self.server.settings
         log = {'op': slug}
         if isinstance(body, dict):
             log.update(device=str(body.get(api.DEVICE, ''))[:20], account=str(body.get(api.ACCOUNT, ''))[:20])
-        server.count('op_%s' % slug)
+        self.server.count('op_%s' % slug)
         delay = settings.delay()
         if settings.draw(settings.spike_rate):
             delay += settings.spike_latency
             self._fault('latency_spike', log)
-        time.sleep(delay)
+        answer = self._answer(channel_id, slug, body, refusal, log)
+        # The latency is the device's service time, from the request's arrival to its answer: the emulator's
+        # own work (parsing, the state change) is part of it, the wait for a free slot is not.
+        served = (self._parsed - self._started) + (time.monotonic() - served_from)
+        time.sleep(max(0.0, delay - served))
+        return answer
+
+    def _answer(self, channel_id, slug, body, refusal, log):
+        """(status, payload, log entry) of one operation; status 'dropped' means none is sent."""
+        server, settings = self.server, self.server.settings
         if settings.draw(settings.channel_close_rate) and server.channels.is_open(channel_id):
             server.channels.close(channel_id)
             self._fault('channel_close', log)
         if not channel_id.isdigit() or not server.channels.is_open(channel_id):
-            return self._error(400, 'canal desconhecido ou fechado: %s' % channel_id[:20], log)
+            return 400, _error_body('canal desconhecido ou fechado: %s' % channel_id[:20]), log
         if settings.draw(settings.error_rate):
             self._fault('error_500', log)
-            return self._error(500, 'erro interno do servidor', log)
+            return 500, _error_body('erro interno do servidor'), log
         if refusal is not None:
-            return self._error(refusal.status, refusal.message, log)
+            return refusal.status, _error_body(refusal.message), log
         try:
             status, payload, apply = server.operations.handle(slug, body)
         except Refusal as exc:
-            return self._error(exc.status, exc.message, log)
+            return exc.status, _error_body(exc.message), log
         if apply is not None:
             if settings.draw(settings.delayed_apply_rate):
                 self._fault('delayed_apply', log)
@@ -171,9 +195,8 @@ class Handler(BaseHTTPRequestHandler):
                 apply()
                 if settings.draw(settings.drop_after_apply_rate):
                     self._fault('drop_after_apply', log)
-                    self._log('dropped', log)
-                    return self._drop()
-        self._send(status, payload, log)
+                    return 'dropped', None, log
+        return status, payload, log
 
     def _fault(self, kind, log):
         self.server.count('fault_%s' % kind)
