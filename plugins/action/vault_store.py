@@ -1,0 +1,97 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, digitro.pabx contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Read or write a credential store as an Ansible Vault file, on the controller and without a module run.
+
+A store of ten thousand extensions goes through here twice per rotation round; the file and copy
+modules (a stat, a transfer and a module process each time) cost more than the encryption.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import os
+import tempfile
+
+from ansible.errors import AnsibleActionFail, AnsibleError
+from ansible.module_utils.common.text.converters import to_bytes, to_text
+from ansible.parsing.vault import VaultLib, VaultSecret, is_encrypted
+from ansible.plugins.action import ActionBase
+
+ARGUMENT_SPEC = dict(
+    path=dict(type='path', required=True),
+    secret=dict(type='str', required=True, no_log=True),
+    vault_id=dict(type='str', default='digitro_pabx'),
+    data=dict(type='dict'),
+)
+
+
+def _unreadable(path, reason):
+    # the reason is ours: never the secret, never the content
+    return AnsibleActionFail('Could not read the credential store %s: %s. Nothing was changed on the PABX.' % (path, reason))
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False  # the store is a file on the controller
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        result['_ansible_no_log'] = True  # PINs pass through here in both directions
+        args = self.validate_argument_spec(ARGUMENT_SPEC)[1]
+        vault = VaultLib([(args['vault_id'], VaultSecret(to_bytes(args['secret'])))])
+        path = args['path']
+        if args['data'] is None:
+            data = self._read(vault, path)
+            # Returned, not set as a fact: Ansible copies every fact an action sets into the variables of each
+            # later task, which costs a pass over the whole store per task.
+            result.update(changed=False, exists=data is not None, data=data or {})
+            return result
+        changed = self._read(vault, path) != args['data']
+        if changed and not self._task.check_mode:
+            self._write(vault, args, path)
+        result.update(changed=changed, exists=True)
+        return result
+
+    @staticmethod
+    def _read(vault, path):
+        """The decrypted store, or None when there is no file yet."""
+        if not os.path.exists(path):
+            return None
+        try:
+            with open(path, 'rb') as handle:
+                ciphertext = handle.read()
+        except OSError as exc:
+            raise _unreadable(path, 'it cannot be read (%s)' % exc.strerror)
+        if not is_encrypted(ciphertext):
+            raise _unreadable(path, 'it is not an Ansible Vault file')
+        try:
+            plaintext = vault.decrypt(ciphertext)
+        except AnsibleError:
+            raise _unreadable(path, 'the secret (credential_store_secret or DIGITRO_STORE_SECRET) does not decrypt it')
+        try:
+            return json.loads(to_text(plaintext))
+        except ValueError:
+            raise _unreadable(path, 'its decrypted content is not a JSON document')
+
+    @staticmethod
+    def _write(vault, args, path):
+        """Encrypt, then replace the file atomically: a crash leaves the old store or the new one, never half."""
+        directory = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(directory):
+            os.makedirs(directory, 0o700)
+        ciphertext = vault.encrypt(json.dumps(args['data'], sort_keys=True), vault_id=args['vault_id'])
+        handle, temporary = tempfile.mkstemp(dir=directory, prefix='.' + os.path.basename(path) + '.')
+        try:
+            with os.fdopen(handle, 'wb') as stream:
+                stream.write(ciphertext)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.chmod(temporary, 0o600)
+            os.replace(temporary, path)
+        except BaseException:
+            if os.path.exists(temporary):
+                os.remove(temporary)
+            raise

@@ -1,0 +1,96 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, digitro.pabx contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: vault_store
+short_description: Read or write a PABX credential store as an Ansible Vault file on the controller
+version_added: 1.0.0
+description:
+  - Reads a credential store (the passwords of a PABX's extensions and accounts) from an Ansible Vault file,
+    or encrypts a store and replaces the file atomically.
+  - This is the C(vault_file) backend of the R(digitro.pabx.credential_store,ansible_collections.digitro.pabx.credential_store_role)
+    role. It runs on the controller as an action plugin, without a module process, so that a store of many
+    thousand entries is read and written in a fraction of a second.
+  - Its result is always hidden as with C(no_log), because the store holds passwords.
+author:
+  - Digitro PABX collection maintainers (@digitro-pabx)
+attributes:
+  check_mode:
+    description: Reports whether the file would change, and writes nothing in check mode.
+    support: full
+  diff_mode:
+    description: Shows no diff; the content is secret.
+    support: none
+  action:
+    description: Runs as an action plugin on the controller.
+    support: full
+options:
+  path:
+    description:
+      - The store file on the controller. Written with mode C(0600); its directory is created with mode C(0700)
+        when missing.
+    type: path
+    required: true
+  secret:
+    description:
+      - The Vault password of the store.
+    type: str
+    required: true
+  vault_id:
+    description:
+      - The Vault ID label written into the file header.
+    type: str
+    default: digitro_pabx
+  data:
+    description:
+      - The store to write. Without it, the file is read.
+      - The file is left alone when it already holds this store, so a save reports changed only when the store
+        did change.
+    type: dict
+notes:
+  - A file that cannot be decrypted (wrong secret, not a Vault file) fails the task; nothing is overwritten.
+seealso:
+  - module: digitro.pabx.digitro_password
+'''
+
+EXAMPLES = r'''
+- name: Load the credential store of this PABX
+  digitro.pabx.vault_store:
+    path: "{{ inventory_dir }}/credentials/{{ inventory_hostname }}.store"
+    secret: "{{ lookup('ansible.builtin.env', 'DIGITRO_STORE_SECRET') }}"
+  register: loaded
+  no_log: true
+
+- name: Use it
+  ansible.builtin.set_fact:
+    credential_store_data: "{{ loaded.data }}"
+  no_log: true
+
+- name: Save it back after a change
+  digitro.pabx.vault_store:
+    path: "{{ inventory_dir }}/credentials/{{ inventory_hostname }}.store"
+    secret: "{{ lookup('ansible.builtin.env', 'DIGITRO_STORE_SECRET') }}"
+    data: "{{ credential_store_data }}"
+'''
+
+RETURN = r'''
+exists:
+  description: Whether the store file exists (after a write, always true).
+  returned: always
+  type: bool
+  sample: true
+data:
+  description:
+    - When reading, the store (V({}) when the file does not exist yet). Hidden from output, as the whole result is.
+    - Returned rather than set as a fact, because Ansible copies the facts an action sets into every later task's
+      variables; set it with M(ansible.builtin.set_fact).
+  returned: when O(data) is not given
+  type: dict
+  sample: {"schema": 1, "devices": {}, "accounts": {}}
+'''

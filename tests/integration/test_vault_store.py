@@ -1,0 +1,54 @@
+"""The vault_store action: an encrypted, atomic, truthful store file on the controller."""
+import json
+import os
+import stat
+
+from ansible.parsing.vault import VaultLib, VaultSecret
+
+PLAYBOOK = 'tests/integration/playbooks/vault_store.yml'
+SECRET = 'store-secret-6172'
+STORE = {'schema': 1, 'devices': {'1000': {'current': '583920', 'pending': None, 'history': [], 'changed_at': None}},
+         'accounts': {}}
+
+
+def store_run(run_playbook, path, check=False, verbosity=0, **variables):
+    return run_playbook(PLAYBOOK, dict(variables, store_path=str(path), store_secret=SECRET), check=check,
+                        verbosity=verbosity)
+
+
+def test_write_then_read_back_encrypted_and_private(run_playbook, tmp_path):
+    path = tmp_path / 'credentials' / 'pabx1.store'
+    written = store_run(run_playbook, path, store_data=STORE, verbosity=3)
+    assert written.result['changed'] is True and written.result['exists'] is True
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600 and stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
+    content = path.read_bytes()
+    assert content.startswith(b'$ANSIBLE_VAULT;1.2;AES256;digitro_pabx') and b'583920' not in content
+    assert json.loads(VaultLib([('x', VaultSecret(SECRET.encode()))]).decrypt(content)) == STORE
+    assert '583920' not in written.output and SECRET not in written.output  # shown at -vvv, hidden as no_log
+    read = store_run(run_playbook, path)
+    assert read.result['data'] == STORE and read.result['changed'] is False
+
+
+def test_saving_the_same_store_changes_nothing_and_check_mode_writes_nothing(run_playbook, tmp_path):
+    path = tmp_path / 'pabx1.store'
+    store_run(run_playbook, path, store_data=STORE)
+    before = path.read_bytes()
+    assert store_run(run_playbook, path, store_data=STORE).result['changed'] is False
+    other = dict(STORE, devices={'1000': dict(STORE['devices']['1000'], current='690417')})
+    checked = store_run(run_playbook, path, check=True, store_data=other)
+    assert checked.result['changed'] is True and path.read_bytes() == before
+    assert not [p for p in os.listdir(tmp_path) if p.startswith('.pabx1.store')]  # no temporary file left
+
+
+def test_missing_file_reads_empty_and_bad_files_fail_clearly(run_playbook, tmp_path):
+    missing = store_run(run_playbook, tmp_path / 'none.store')
+    assert missing.result['data'] == {} and missing.result['exists'] is False
+    plain = tmp_path / 'plain.store'
+    plain.write_text(json.dumps(STORE))
+    failed = store_run(run_playbook, plain)
+    assert failed.result['failed'] and 'is not an Ansible Vault file' in failed.result['msg']
+    assert '583920' not in failed.output
+    encrypted = tmp_path / 'pabx1.store'
+    store_run(run_playbook, encrypted, store_data=STORE)
+    wrong = run_playbook(PLAYBOOK, dict(store_path=str(encrypted), store_secret='another-secret-99'))
+    assert wrong.result['failed'] and 'does not decrypt it' in wrong.result['msg']
