@@ -1,6 +1,6 @@
 """Rotation throughput: the naive uri loop, the collection's playbook, and the physical bound N x 3 x L / C.
 
-    .venv/bin/python benchmarks/run.py [--sizes 1000 10000] [--naive-size 1000] [--latency 0.02] [--concurrency 32]
+    .venv/bin/python benchmarks/run.py [--sizes 1000 10000] [--naive-size 1000] [--latency 0.02] [--concurrency 16]
 
 Prints a table and writes benchmarks/results/latest.json. Not part of the test suite.
 """
@@ -142,7 +142,7 @@ def main():
     parser.add_argument('--sizes', type=int, nargs='+', default=[1000, 10000])
     parser.add_argument('--naive-size', type=int, default=1000, help='0 skips the naive run')
     parser.add_argument('--latency', type=float, default=0.02)
-    parser.add_argument('--concurrency', type=int, default=32)
+    parser.add_argument('--concurrency', type=int, default=16, help="the emulator's cap and the role's concurrency")
     parser.add_argument('--chunk-size', type=int, help="the role's password_rotation_chunk_size (default: the role's)")
     args = parser.parse_args()
     rows = []

@@ -41,14 +41,7 @@ def rotation_stage(store, kind, selection, policy, now, default_device=None):
 
 @_guard
 def rotation_commit(staged, kind, results, now, check_mode=False, report=None):
-    staged = _plain(staged)
-    return _rotation.commit(staged['store'], kind, staged['batch'], _plain(results), _now(now), bool(check_mode),
-                            _plain(report))
-
-
-@_guard
-def rotation_skipped(staged, kind, report=None):
-    return _rotation.skipped_rows(kind, _plain(staged)['skipped'], _plain(report))
+    return _rotation.commit(_plain(staged), kind, _plain(results), _now(now), bool(check_mode), _plain(report))
 
 
 @_guard
@@ -61,8 +54,9 @@ def rotation_summary(report):
     return _rotation.summarize(_plain(report))
 
 
-def rotation_refused(report):
-    return _rotation.refused_numbers(_plain(report))
+@_guard
+def rotation_report(report, header=None):
+    return _rotation.render(_plain(report), _plain(header))
 
 
 @_guard
@@ -105,10 +99,9 @@ class FilterModule(object):
         return {
             'rotation_stage': rotation_stage,
             'rotation_commit': rotation_commit,
-            'rotation_skipped': rotation_skipped,
             'rotation_import': rotation_import,
             'rotation_summary': rotation_summary,
-            'rotation_refused': rotation_refused,
+            'rotation_report': rotation_report,
             'pin_violations': pin_violations,
             'audit_checks': audit_checks,
             'audit_findings': audit_findings,

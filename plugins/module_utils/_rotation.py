@@ -24,6 +24,7 @@ import copy
 import csv
 import datetime
 import io
+import json
 import re
 
 from ansible_collections.digitro.pabx.plugins.module_utils._pin_policy import generate, policy_with_defaults
@@ -90,7 +91,7 @@ def stage(store, kind, selection, policy, now, default_device=None, rng=None):
 
     Returns {store, batch, skipped}; ``store`` is a new document, the input is untouched.
     """
-    store = copy.deepcopy(check_store(store))
+    store = _writable(check_store(store), kind)
     policy = policy_with_defaults(policy)
     batch, skipped = [], []
     for number in sorted(store[kind]):
@@ -107,10 +108,21 @@ def stage(store, kind, selection, policy, now, default_device=None, rng=None):
             request = {'device': device, 'device_password': store['devices'][device]['current'],
                        'account': number, 'account_password': entry['current']}
         if not entry.get('pending'):
+            entry = store[kind][number] = dict(entry)
             entry['pending'] = generate(number, [entry['current']] + entry.get('history', []), policy, rng)
         request['new_password'] = entry['pending']
         batch.append(request)
     return {'store': store, 'batch': batch, 'skipped': skipped}
+
+
+def _writable(store, kind):
+    """A new store document sharing the entries, which the caller copies before it changes one.
+
+    A deep copy of ten thousand entries, twice per round, costs more than the round's own work.
+    """
+    store = dict(store)
+    store[kind] = dict(store[kind])
+    return store
 
 
 def _settle(entry, now):
@@ -129,15 +141,21 @@ MODULE_TO_ROTATION = {
 }
 
 
-def commit(store, kind, batch, results, now, check_mode=False, previous_report=None):
-    """Apply the module's per-entry results to the store: settle confirmed changes, drop refused ones.
+def commit(staged, kind, results, now, check_mode=False, previous_report=None):
+    """Apply the module's per-entry results to a staged store: settle confirmed changes, drop refused ones.
 
-    Results are matched to ``batch`` by position, as the module returns them in order: the numbers the
-    module echoes may be masked by Ansible when they happen to equal a PIN (a ``no_log`` value).
-    Returns {store, report}: ``report`` is ``previous_report`` with one row per result added or
-    replaced (a retry round replaces its entries' rows); no PIN is in it.
+    ``staged`` is what ``stage`` returned; ``results`` are the module's per-entry results in batch order,
+    or the runs of a loop over chunks of the batch (each with its own ``results``). Results are matched
+    to the batch by position: the numbers the module echoes may be masked by Ansible when they happen
+    to equal a PIN (a ``no_log`` value). Returns {store, report}: ``report`` is ``previous_report`` with
+    one row per entry of this round added or replaced (a retry round replaces its entries' rows) and a
+    ``skipped`` row for each entry left out and not yet reported; no PIN is in it. ``refused`` lists the
+    numbers whose new PIN the PABX refused in this round: the ones a retry with a fresh PIN may fix;
+    ``counts`` is ``summarize(report)``.
     """
-    store = copy.deepcopy(check_store(store))
+    store, batch = _writable(check_store(staged['store']), kind), staged['batch']
+    refused = []
+    results = [r for run in results for r in run['results']] if results and 'results' in results[0] else results
     if len(results) != len(batch):
         raise StoreError('%d results for a batch of %d: the run did not finish; the staged PINs stay in the store'
                          % (len(results), len(batch)))
@@ -145,21 +163,22 @@ def commit(store, kind, batch, results, now, check_mode=False, previous_report=N
     report = []
     for request, result in zip(batch, results):
         number = request.get('account') or request['device']
-        entry = store[kind][number]
+        entry = store[kind][number] = dict(store[kind][number])
         status, note = MODULE_TO_ROTATION.get(result.get('status'), ('failed', None))
         if status == 'rotated' and not check_mode:
             _settle(entry, stamp)
         elif result.get('status') == 'refused':
             entry['pending'] = None  # the PABX said no: the current PIN is certainly still in force
+            refused.append(number)
         report.append(dict(kind=kind, number=number, status=status, reason=note or result.get('msg', ''),
                            pending=bool(entry.get('pending'))))
     replaced = set((row['kind'], row['number']) for row in report)
     kept = [row for row in previous_report or [] if (row['kind'], row['number']) not in replaced]
-    return {'store': store, 'report': kept + report}
-
-
-def refused_numbers(report):
-    return [row['number'] for row in report if row['status'] == 'failed' and not row['pending']]
+    known = replaced | set((row['kind'], row['number']) for row in kept)
+    skipped = [dict(kind=kind, number=s['number'], status='skipped', reason=s['reason'], pending=False)
+               for s in staged.get('skipped', []) if (kind, s['number']) not in known]
+    report = kept + report + skipped
+    return {'store': store, 'report': report, 'refused': refused, 'counts': summarize(report)}
 
 
 def import_rows(store, csv_text, now, overwrite=False):
@@ -187,16 +206,29 @@ def import_rows(store, csv_text, now, overwrite=False):
     return {'store': store, 'added': added, 'kept': kept}
 
 
-def skipped_rows(kind, skipped, previous_report=None):
-    """Report rows for the entries a stage left out (not due, or no device to request from)."""
-    report = previous_report or []
-    known = set((row['kind'], row['number']) for row in report)
-    return report + [dict(kind=kind, number=s['number'], status='skipped', reason=s['reason'], pending=False)
-                     for s in skipped if (kind, s['number']) not in known]
+def render(rows, header=None):
+    """The report files' contents in one pass: ``table`` (aligned lines for people) and ``json`` (``header``
+    with the rows as ``entries``, for machines)."""
+    document = dict(header or {})
+    document['entries'] = rows
+    return {'table': table(rows), 'json': json.dumps(document, indent=2, sort_keys=True)}
+
+
+def table(rows):
+    """Report rows as aligned text lines, one per entry, for the report people read."""
+    return '\n'.join('  %-8s %-12s %-11s %s%s' % (row['kind'][:-1], row['number'], row['status'], row['reason'],
+                                                  ' [staged PIN kept in the store]' if row.get('pending') else '')
+                     for row in rows)
+
+
+ATTENTION = ('out_of_sync', 'failed')
 
 
 def summarize(report):
+    """Rows per status, and the totals a run is judged by: ``due`` (not skipped) and ``attention``."""
     counts = dict((status, 0) for status in STATUSES)
     for row in report:
         counts[row['status']] = counts.get(row['status'], 0) + 1
+    counts.update(total=len(report), due=len(report) - counts['skipped'],
+                  attention=sum(counts[status] for status in ATTENTION))
     return counts

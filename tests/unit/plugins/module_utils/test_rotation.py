@@ -1,5 +1,6 @@
 """The credential store's plan and commit: the rules that keep every PIN the PABX may hold."""
 import datetime
+import json
 import random
 
 import pytest
@@ -55,7 +56,7 @@ def result(status):
 ])
 def test_commit_settles_only_what_is_certain(status, current, pending, row):
     plan = staged(store(d1000=('OLD', 'NEW')))
-    done = _rotation.commit(plan['store'], 'devices', plan['batch'], [result(status)], NOW)
+    done = _rotation.commit(plan, 'devices', [result(status)], NOW)
     entry = done['store']['devices']['1000']
     assert (entry['current'], entry['pending'], done['report'][0]['status']) == (current, pending, row)
     if row == 'rotated':
@@ -66,15 +67,15 @@ def test_commit_settles_only_what_is_certain(status, current, pending, row):
 def test_commit_matches_results_by_position_not_by_echoed_number():
     plan = staged(store(d1000=('OLD', 'NEW')))
     masked = [{'status': 'changed', 'device': 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'}]
-    assert _rotation.commit(plan['store'], 'devices', plan['batch'], masked, NOW)['store']['devices']['1000'][
+    assert _rotation.commit(plan, 'devices', masked, NOW)['store']['devices']['1000'][
         'current'] == 'NEW'
     with pytest.raises(_rotation.StoreError, match='did not finish'):
-        _rotation.commit(plan['store'], 'devices', plan['batch'], [], NOW)
+        _rotation.commit(plan, 'devices', [], NOW)
 
 
 def test_check_mode_settles_nothing():
     plan = staged(store(d1000=('OLD', None)))
-    done = _rotation.commit(plan['store'], 'devices', plan['batch'], [result('would_change')], NOW, check_mode=True)
+    done = _rotation.commit(plan, 'devices', [result('would_change')], NOW, check_mode=True)
     assert done['report'][0]['status'] == 'would_rotate'
     assert done['store']['devices']['1000']['current'] == 'OLD'
 
@@ -83,9 +84,48 @@ def test_retry_round_rows_replace_earlier_rows():
     first = [dict(kind='devices', number='1000', status='failed', reason='x', pending=False),
              dict(kind='devices', number='1001', status='rotated', reason='y', pending=False)]
     plan = staged(store(d1000=('OLD', None)), {'only': ['1000']})
-    done = _rotation.commit(plan['store'], 'devices', plan['batch'], [result('changed')], NOW, previous_report=first)
+    done = _rotation.commit(plan, 'devices', [result('changed')], NOW, previous_report=first)
     assert sorted((r['number'], r['status']) for r in done['report']) == [('1000', 'rotated'), ('1001', 'rotated')]
-    assert _rotation.refused_numbers(first) == ['1000']
+
+
+def test_commit_takes_a_loop_over_chunks_and_reports_skipped_entries_once():
+    doc = store(d1000=('OLD', None), d1001=('OLD1', None), d1002=('OLD2', None))
+    plan = staged(doc, {'targets': ['1000', '1001']})
+    runs = [{'results': [result('changed')], 'item': 0}, {'results': [result('refused')], 'item': 1}]
+    done = _rotation.commit(plan, 'devices', runs, NOW)
+    rows = dict((r['number'], r['status']) for r in done['report'])
+    assert rows == {'1000': 'rotated', '1001': 'failed', '1002': 'skipped'} and done['refused'] == ['1001']
+    retry = _rotation.commit(staged(done['store'], {'only': ['1001']}), 'devices', [result('changed')], NOW,
+                             previous_report=done['report'])
+    assert sorted((r['number'], r['status']) for r in retry['report']) == [
+        ('1000', 'rotated'), ('1001', 'rotated'), ('1002', 'skipped')]
+
+
+def test_stage_and_commit_leave_their_input_untouched():
+    doc = store(d1000=('OLD', None), d1001=('OLD1', 'NEW1'))
+    before = json.dumps(doc, sort_keys=True)
+    plan = staged(doc)
+    planned = json.dumps(plan, sort_keys=True)
+    done = _rotation.commit(plan, 'devices', [result('changed'), result('refused')], NOW)
+    assert json.dumps(doc, sort_keys=True) == before and json.dumps(plan, sort_keys=True) == planned
+    assert done['store']['devices']['1000']['current'] != 'OLD' and done['store']['devices']['1001']['pending'] is None
+
+
+def test_summary_counts_statuses_and_the_totals_a_run_is_judged_by():
+    rows = [dict(status=s) for s in ('rotated', 'rotated', 'skipped', 'failed', 'out_of_sync')]
+    counts = _rotation.summarize(rows)
+    assert (counts['rotated'], counts['would_rotate'], counts['total'], counts['due'], counts['attention']) == (
+        2, 0, 5, 4, 2)
+
+
+def test_report_table_lines_are_aligned_and_mark_kept_pins_and_json_has_header_and_rows():
+    rows = [dict(kind='devices', number='1000', status='rotated', reason='', pending=False),
+            dict(kind='accounts', number='50001', status='failed', reason='HTTP 500', pending=True)]
+    rendered = _rotation.render(rows, {'pabx': 'pabx1'})
+    assert json.loads(rendered['json']) == {'pabx': 'pabx1', 'entries': rows}
+    assert rendered['table'].splitlines() == [
+        '  device   1000         rotated     ',
+        '  account  50001        failed      HTTP 500 [staged PIN kept in the store]']
 
 
 def test_accounts_are_requested_from_a_settled_device():
