@@ -13,12 +13,13 @@ __metaclass__ = type
 
 import json
 import os
-import tempfile
 
 from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.parsing.vault import VaultLib, VaultSecret, is_encrypted
 from ansible.plugins.action import ActionBase
+
+from ansible_collections.digitro.pabx.plugins.plugin_utils._files import write_atomically
 
 ARGUMENT_SPEC = dict(
     path=dict(type='path', required=True),
@@ -51,7 +52,8 @@ class ActionModule(ActionBase):
             return result
         changed = self._read(vault, path) != args['data']
         if changed and not self._task.check_mode:
-            self._write(vault, args, path)
+            ciphertext = vault.encrypt(json.dumps(args['data'], sort_keys=True), vault_id=args['vault_id'])
+            write_atomically(path, ciphertext, 0o600, 0o700)
         result.update(changed=changed, exists=True)
         return result
 
@@ -75,23 +77,3 @@ class ActionModule(ActionBase):
             return json.loads(to_text(plaintext))
         except ValueError:
             raise _unreadable(path, 'its decrypted content is not a JSON document')
-
-    @staticmethod
-    def _write(vault, args, path):
-        """Encrypt, then replace the file atomically: a crash leaves the old store or the new one, never half."""
-        directory = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(directory):
-            os.makedirs(directory, 0o700)
-        ciphertext = vault.encrypt(json.dumps(args['data'], sort_keys=True), vault_id=args['vault_id'])
-        handle, temporary = tempfile.mkstemp(dir=directory, prefix='.' + os.path.basename(path) + '.')
-        try:
-            with os.fdopen(handle, 'wb') as stream:
-                stream.write(ciphertext)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.chmod(temporary, 0o600)
-            os.replace(temporary, path)
-        except BaseException:
-            if os.path.exists(temporary):
-                os.remove(temporary)
-            raise
