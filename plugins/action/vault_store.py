@@ -29,9 +29,8 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def _unreadable(path, reason):
-    # the reason is ours: never the secret, never the content
-    return AnsibleActionFail('Could not read the credential store %s: %s. Nothing was changed on the PABX.' % (path, reason))
+class _Unreadable(Exception):
+    """Why a store file cannot be read, in our own words: never the secret, never the content."""
 
 
 class ActionModule(ActionBase):
@@ -45,17 +44,24 @@ class ActionModule(ActionBase):
         vault = VaultLib([(args['vault_id'], VaultSecret(to_bytes(args['secret'])))])
         path = args['path']
         if args['data'] is None:
-            data = self._read(vault, path)
+            data = self._read_or_fail(vault, path, 'Nothing was changed on the PABX.')
             # Returned, not set as a fact: Ansible copies every fact an action sets into the variables of each
             # later task, which costs a pass over the whole store per task.
             result.update(changed=False, exists=data is not None, data=data or {})
             return result
-        changed = self._read(vault, path) != args['data']
+        # a file this secret cannot read may hold PINs of its own: it is never overwritten
+        changed = self._read_or_fail(vault, path, 'It was left as it is.') != args['data']
         if changed and not self._task.check_mode:
             ciphertext = vault.encrypt(json.dumps(args['data'], sort_keys=True), vault_id=args['vault_id'])
             write_atomically(path, ciphertext, 0o600, 0o700)
-        result.update(changed=changed, exists=True)
+        result.update(changed=changed, exists=os.path.exists(path))
         return result
+
+    def _read_or_fail(self, vault, path, consequence):
+        try:
+            return self._read(vault, path)
+        except _Unreadable as exc:
+            raise AnsibleActionFail('Could not read the credential store %s: %s. %s' % (path, exc, consequence))
 
     @staticmethod
     def _read(vault, path):
@@ -66,14 +72,14 @@ class ActionModule(ActionBase):
             with open(path, 'rb') as handle:
                 ciphertext = handle.read()
         except OSError as exc:
-            raise _unreadable(path, 'it cannot be read (%s)' % exc.strerror)
+            raise _Unreadable('it cannot be read (%s)' % exc.strerror)
         if not is_encrypted(ciphertext):
-            raise _unreadable(path, 'it is not an Ansible Vault file')
+            raise _Unreadable('it is not an Ansible Vault file')
         try:
             plaintext = vault.decrypt(ciphertext)
         except AnsibleError:
-            raise _unreadable(path, 'the secret (credential_store_secret or DIGITRO_STORE_SECRET) does not decrypt it')
+            raise _Unreadable('the secret (credential_store_secret or DIGITRO_STORE_SECRET) does not decrypt it')
         try:
             return json.loads(to_text(plaintext))
         except ValueError:
-            raise _unreadable(path, 'its decrypted content is not a JSON document')
+            raise _Unreadable('its decrypted content is not a JSON document')

@@ -19,7 +19,7 @@ import fcntl
 import sys
 import time
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, env_fallback, heuristic_log_sanitize, missing_required_lib
 from ansible.module_utils.common.warnings import get_deprecation_messages, get_warning_messages
 
 from ansible_collections.digitro.pabx.plugins.module_utils._batch import describe, run_batch
@@ -176,19 +176,20 @@ class PabxModule(AnsibleModule):
                 time.sleep(0.2)
 
     def _log_invocation(self):
-        """Log the invocation as ``_invocation`` shows it: a batch's entries would cost more than its work."""
-        args = self._invocation()['module_args']
+        """Log the invocation as ``_invocation`` shows it, sanitised as Ansible sanitises what it logs.
+
+        Ansible would log the whole batch: megabytes per run in syslog, of numbers and masked PINs.
+        """
+        args = dict((k, heuristic_log_sanitize(str(v), self.no_log_values))
+                    for k, v in self._invocation()['module_args'].items())
         self.log('Invoked with %s' % ' '.join('%s=%s' % item for item in sorted(args.items())), log_args=args)
 
     def _invocation(self):
-        """The arguments, as Ansible would echo them, but a batch only by its size.
-
-        Echoing thousands of entries costs more than the work: Ansible masks every string of a
-        result against every password of the batch.
-        """
+        """The arguments, as Ansible would echo them, but a batch only by its size (thousands of entries
+        would make the result larger than the work's own output)."""
         args = dict((k, v) for k, v in self.params.items() if k != 'batch')
-        args['api_key'] = 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'
-        args.update((k, 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER') for k in self.password_fields if args.get(k))
+        args.update((k, 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER') for k, spec in self.argument_spec.items()
+                    if spec.get('no_log') and args.get(k) is not None)
         if self.params['batch'] is not None:
             args['batch'] = '%d entries (not echoed)' % len(self.params['batch'])
         return {'module_args': args}
@@ -201,8 +202,7 @@ class PabxModule(AnsibleModule):
         if self.params['batch'] is None:
             outcome = dict((k, v) for k, v in results[0].items() if k not in ('failed', 'changed'))
         else:
-            # Ansible masks every string of a result against every password of the batch: a routine
-            # success says all in its status, so its words are left out (a failure keeps them).
+            # a routine success says all in its status, so its words are left out (a failure keeps them)
             outcome = {}
             results = [slim(r) for r in results]
         outcome.update(changed=any(r['changed'] for r in results), results=results, summary=summary,

@@ -19,16 +19,8 @@ description:
   - Reports hold no secrets; do not pass any.
 author:
   - Digitro PABX collection maintainers (@digitro-pabx)
-attributes:
-  check_mode:
-    description: Reports whether a file would change, and writes nothing in check mode.
-    support: full
-  diff_mode:
-    description: Shows no diff.
-    support: none
-  action:
-    description: Runs as an action plugin on the controller.
-    support: full
+extends_documentation_fragment:
+  - digitro.pabx.controller_file
 options:
   directory:
     description: The directory on the controller.

@@ -17,19 +17,11 @@ description:
   - This is the C(vault_file) backend of the R(digitro.pabx.credential_store,ansible_collections.digitro.pabx.credential_store_role)
     role. It runs on the controller as an action plugin, without a module process, so that a store of many
     thousand entries is read and written in a fraction of a second.
-  - Its result is always hidden as with C(no_log), because the store holds passwords.
+  - Its result is always hidden as with C(no_log), and it shows no diff, because the store holds passwords.
 author:
   - Digitro PABX collection maintainers (@digitro-pabx)
-attributes:
-  check_mode:
-    description: Reports whether the file would change, and writes nothing in check mode.
-    support: full
-  diff_mode:
-    description: Shows no diff; the content is secret.
-    support: none
-  action:
-    description: Runs as an action plugin on the controller.
-    support: full
+extends_documentation_fragment:
+  - digitro.pabx.controller_file
 options:
   path:
     description:
@@ -81,7 +73,7 @@ EXAMPLES = r'''
 
 RETURN = r'''
 exists:
-  description: Whether the store file exists (after a write, always true).
+  description: Whether the store file exists (after a write, true; in check mode, only if it existed before).
   returned: always
   type: bool
   sample: true

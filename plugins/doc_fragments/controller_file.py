@@ -1,0 +1,24 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, digitro.pabx contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    # The attributes of the action plugins that write files on the controller (vault_store, report_files).
+    DOCUMENTATION = r'''
+options: {}
+attributes:
+  check_mode:
+    description: Reports whether a file would change, and writes nothing in check mode.
+    support: full
+  diff_mode:
+    description: Shows no diff.
+    support: none
+  action:
+    description: Runs as an action plugin on the controller, without a module process.
+    support: full
+'''
