@@ -1,0 +1,79 @@
+"""Mistakes that used to pass silently now fail loudly: a misspelled option, a host pattern that matches nothing."""
+import pytest
+
+from pabx_site import Site
+
+PLAYBOOKS = ('rotate_passwords.yml', 'import_passwords.yml', 'audit_passwords.yml', 'dac_sessions.yml')
+VALUE = '70707'  # a value that must never be shown
+
+
+def pabx_requests(emulator):
+    stats = emulator.state()['stats']
+    return dict((op, stats.get(op, 0)) for op in ('op_verifica-senha', 'op_altera-senha', 'op_valida-usuario'))
+
+
+def test_a_misspelled_option_fails_before_the_pabx_is_touched(start_emulator, tmp_path):
+    emulator = start_emulator(devices=20, accounts=2, dac_devices=0)
+    site = Site(emulator, tmp_path)
+    imported = site.run('import_passwords.yml')  # correct variables: not affected by the check
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    assert 'entries imported' in imported.stdout
+    store = site.store()
+    run = site.run('rotate_passwords.yml', {'password_rotation_targes': VALUE})
+    assert run.returncode != 0
+    assert ('password_rotation_targes is not an option of digitro.pabx (did you mean password_rotation_targets?)'
+            in run.stdout)
+    assert 'ansible-doc -t role digitro.pabx.password_rotation' in run.stdout
+    assert VALUE not in run.stdout + run.stderr
+    assert pabx_requests(emulator) == {'op_verifica-senha': 0, 'op_altera-senha': 0, 'op_valida-usuario': 0}
+    assert site.store() == store
+    # spelled right, the same run gets past the check (what the role does then is its own tests' business)
+    run = site.run('rotate_passwords.yml', {'password_rotation_targets': ','.join(list(emulator.site['devices'])[:2])},
+                   check=True)
+    assert 'TASK [Fail on unknown digitro.pabx variables (a misspelled option would be ignored)] ***' in run.stdout
+    check = run.stdout.split('TASK [Fail on unknown digitro.pabx variables')[1].split('TASK [')[0]
+    assert check.count('ok: [pabx1]') == 1
+    assert 'is not an option of digitro.pabx' not in run.stdout
+
+
+def test_a_misspelled_inventory_variable_fails_too(start_emulator, tmp_path):
+    emulator = start_emulator(devices=5, accounts=0, dac_devices=2)
+    site = Site(emulator, tmp_path, host_vars={'dac_sessions_rooster': [{'account': VALUE}]})
+    run = site.run('dac_sessions.yml')
+    assert run.returncode != 0
+    assert 'dac_sessions_rooster is not an option of digitro.pabx (did you mean dac_sessions_roster?)' in run.stdout
+    assert VALUE not in run.stdout + run.stderr
+    assert not any(op.startswith('op_') for op in emulator.state()['stats'])
+
+
+@pytest.mark.parametrize('playbook', PLAYBOOKS)
+def test_no_inventory_fails_with_the_pattern(run_playbook, playbook):
+    run = run_playbook('playbooks/' + playbook)  # no -i: only the implicit localhost exists
+    assert run.rc != 0
+    assert ("the host pattern 'pabx' matches no host of the inventory: check -i/--inventory, the group name "
+            "(default 'pabx') or digitro_hosts") in run.output
+
+
+def test_a_pattern_that_matches_no_host_fails(run_playbook, tmp_path):
+    inventory = tmp_path / 'inventory.ini'
+    inventory.write_text('[pabx]\nsite-a\nsite-b\n')
+    run = run_playbook('playbooks/audit_passwords.yml', {'digitro_hosts': 'site-x:site-y'},
+                       args=('-i', str(inventory)))
+    assert run.rc != 0
+    assert "the host pattern 'site-x:site-y' matches no host of the inventory" in run.output
+    assert 'PLAY [Audit' not in run.output  # stopped before the main play
+    empty = tmp_path / 'empty.ini'
+    empty.write_text('')
+    run = run_playbook('playbooks/rotate_passwords.yml', args=('-i', str(empty)))
+    assert run.rc != 0 and "the host pattern 'pabx' matches no host" in run.output
+
+
+def test_a_pattern_that_matches_some_hosts_passes_the_check(run_playbook, tmp_path):
+    inventory = tmp_path / 'inventory.ini'
+    inventory.write_text('[pabx]\nsite-a\nsite-b\n')
+    # check mode, and a store secret missing on purpose: the role stops at its own settings check
+    run = run_playbook('playbooks/audit_passwords.yml', {'digitro_hosts': 'site-a:site-b'},
+                       args=('-i', str(inventory)), check=True, env={'DIGITRO_STORE_SECRET': ''})
+    assert 'FAILED' not in run.output.split('PLAY [Audit')[0]
+    assert 'ok: [site-a]' in run.output and 'ok: [site-b]' in run.output
+    assert 'Credential store settings for site-a are incomplete' in run.output
