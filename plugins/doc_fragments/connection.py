@@ -66,6 +66,13 @@ options:
       - Seconds to wait for O(lock_file) before failing.
     type: float
     default: 600
+  breaker_threshold:
+    description:
+      - After this many requests in a row got no answer or a 5xx, the module stops sending to the PABX (a circuit
+        breaker): the remaining entries fail at once, saying the PABX is not answering, instead of each waiting
+        for its own timeouts. V(0) turns it off.
+    type: int
+    default: 5
 notes:
   - >-
     The module talks to the PABX from where it runs, usually the controller or execution node.

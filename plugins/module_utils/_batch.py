@@ -41,7 +41,8 @@ def guarded(worker):
         except PabxError as exc:
             return failure(identity(entry), exc.message)
         except Exception as exc:  # a bug or an unexpected answer must not hide the other entries' results
-            return failure(identity(entry), 'unexpected %s while processing this entry' % type(exc).__name__)
+            # the type only: the exception's words could hold a password
+            return failure(identity(entry), 'unexpected %s while processing %s' % (type(exc).__name__, describe(entry)))
     return run
 
 

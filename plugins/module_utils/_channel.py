@@ -56,8 +56,9 @@ class EventChannel(object):
             # The read timeout must outlast the PABX's keep-alive interval.
             self._response = self._session.get(self._url, stream=True, timeout=(self._timeout, max(self._timeout, 60)))
         except Exception as exc:  # requests raises many types; all mean "no channel"
-            raise ChannelError('Could not open the event channel at %s: %s' % (self._url, explain(exc)),
-                               operation='open-channel')
+            # a TLS failure is an answer of sorts (a wrong setting, not a PABX that is down)
+            raise ChannelError('Could not open the event channel at %s: %s' % (self._url, explain(exc, self._url)),
+                               operation='open-channel', no_answer=type(exc).__name__ != 'SSLError')
         if self._response.status_code != 200:
             status = self._response.status_code
             self._response.close()

@@ -7,6 +7,10 @@
 Reads are retried with backoff on connection errors and 5xx; a change is
 never retried blindly (a lost answer makes it ``ambiguous`` and the caller
 verifies instead). Every message is scrubbed of the request's secrets.
+
+A circuit breaker stops the client once the PABX has not answered
+``breaker_threshold`` requests in a row: thousands of entries would otherwise
+each wait out the timeout, for hours, against a PABX that is down.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,6 +18,7 @@ __metaclass__ = type
 
 import json
 import select
+import socket
 import sys
 import threading
 import time
@@ -22,21 +27,34 @@ import traceback
 from ansible_collections.digitro.pabx.plugins.module_utils import _api
 from ansible_collections.digitro.pabx.plugins.module_utils._batch import describe
 from ansible_collections.digitro.pabx.plugins.module_utils._channel import EventChannel
-from ansible_collections.digitro.pabx.plugins.module_utils._errors import PabxError, explain, scrub
+from ansible_collections.digitro.pabx.plugins.module_utils._errors import (
+    ChannelError, PabxError, PabxNotAnswering, PabxNotSent, explain, scrub)
+
+try:
+    from http.client import HTTPException
+except ImportError:  # Python 2
+    from httplib import HTTPException
 
 REQUESTS_IMPORT_ERROR = None
 try:
     import requests
     from requests.adapters import HTTPAdapter
+    from urllib3.exceptions import HTTPError as Urllib3Error, ReadTimeoutError
 except ImportError:
     requests = None
     HTTPAdapter = object
+    Urllib3Error = ReadTimeoutError = HTTPException  # never raised without requests; keeps the except clauses valid
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
 
-HTTP_REASONS = {400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error'}
+HTTP_REASONS = {400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found',
+                500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout'}
 READ_RETRIES = 3
 BACKOFF_SECONDS = 0.2
 MAX_ANSWER_BYTES = 1024 * 1024  # a CTI answer is a few hundred bytes; anything near this is not one
+BREAKER_THRESHOLD = 5  # requests in a row without an answer (or with a 5xx) after which nothing more is sent
+# What reading an answer raises when the connection fails midway: read1 raises urllib3's and the socket's own
+# errors, not requests' (iter_content would convert them).
+BROKEN_ANSWER_ERRORS = (Urllib3Error, HTTPException, socket.error)
 
 
 class RateLimiter(object):
@@ -76,7 +94,11 @@ def pabx_message(content):
 
 
 class AnswerTooSlow(Exception):
-    pass
+    """The answer did not complete within the timeout."""
+
+
+class AnswerTooLarge(Exception):
+    """The answer grew past MAX_ANSWER_BYTES: whatever answers is not a PABX's CTI API."""
 
 
 def _read_answer(response, deadline):
@@ -90,12 +112,22 @@ def _read_answer(response, deadline):
         for chunk in pieces:
             chunks.append(chunk)
             size += len(chunk)
-            if time.monotonic() > deadline or size > MAX_ANSWER_BYTES:
+            if size > MAX_ANSWER_BYTES:
+                raise AnswerTooLarge()
+            if time.monotonic() > deadline:
                 raise AnswerTooSlow()
     except BaseException:
         response.close()  # a half-read connection cannot be reused
         raise
     return b''.join(chunks)  # read to the end: the connection goes back to the pool for the next request
+
+
+def _size(count):
+    """1048576 -> '1 MiB'."""
+    for unit, scale in (('MiB', 1024 * 1024), ('KiB', 1024)):
+        if count >= scale:
+            return '%g %s' % (count / scale, unit)
+    return '%d bytes' % count
 
 
 def _json_object(content, spec, target):
@@ -114,7 +146,7 @@ class PabxClient(object):
     """A session with one PABX: connection pool, event channel, bounded retries."""
 
     def __init__(self, url, api_key, validate_certs=True, ca_path=None, timeout=10, channel_id=None,
-                 concurrency=8, rate_limit=0):
+                 concurrency=8, rate_limit=0, breaker_threshold=BREAKER_THRESHOLD):
         if requests is None:
             raise RuntimeError('requests is required')
         self.url = url.rstrip('/')
@@ -127,6 +159,10 @@ class PabxClient(object):
         self._secrets = set([api_key])
         self.request_count = 0
         self._count_lock = threading.Lock()
+        self.breaker_threshold = breaker_threshold  # 0 or None: never stop sending
+        self._failures_in_row = 0
+        self._last_failure = None
+        self._breaker_lock = threading.Lock()
         self.session = self._session(api_key, validate_certs, ca_path, pool_size=concurrency)
         # The event stream holds its connection for the whole run: it gets a session of its own, so that it
         # never takes a connection the requests need (with concurrency 1 it would take the only one).
@@ -169,8 +205,16 @@ class PabxClient(object):
             if self._channel is None or self._channel.closed.is_set():
                 if self._channel is not None:
                     self._channel.close()
-                self._channel = EventChannel(self._channel_session, self.url, self.timeout)
-                self._channel.open()
+                self._refuse_if_breaker_open('open-channel', 'the event channel')
+                self._channel = None  # kept only once open: a failed one has no ID for the next request
+                channel = EventChannel(self._channel_session, self.url, self.timeout)
+                try:
+                    channel.open()
+                except ChannelError as exc:
+                    self._count(exc.no_answer or (exc.status or 0) >= 500, exc.message)
+                    raise
+                self._count(False)
+                self._channel = channel
             return self._channel.channel_id
 
     def _channel_lost(self, channel_id):
@@ -180,6 +224,37 @@ class PabxClient(object):
         with self._channel_lock:
             channel = self._channel
         return channel is not None and channel.channel_id == channel_id and channel.closed.wait(0.2)
+
+    # -- circuit breaker -----------------------------------------------------------------------
+    @property
+    def breaker_open(self):
+        """True once ``breaker_threshold`` requests in a row got no answer or a 5xx: nothing more is sent."""
+        return bool(self.breaker_threshold) and self._failures_in_row >= self.breaker_threshold
+
+    @property
+    def breaker_reason(self):
+        """Why the breaker is open, in a few words (None while it is closed)."""
+        if not self.breaker_open:
+            return None
+        return '%d requests in a row got no answer or a 5xx; the last: %s' % (self._failures_in_row,
+                                                                                self._last_failure)
+
+    def _count(self, failed, reason=None):
+        """Count a request's outcome: a failure adds one to the run of failures, an answer ends the run."""
+        with self._breaker_lock:
+            if failed:
+                self._failures_in_row += 1
+                self._last_failure = reason
+            else:
+                self._failures_in_row = 0
+
+    def _refuse_if_breaker_open(self, operation, target):
+        reason = self.breaker_reason
+        if reason is not None:
+            raise PabxNotAnswering(
+                '%s for %s not sent: the PABX at %s is not answering (%s); every pending PIN is kept; check '
+                'that the PABX is up and reachable, then run again'
+                % (operation, target, self.url, scrub(reason, self._secrets)), operation=operation, target=target)
 
     def close(self):
         if self._channel is not None:
@@ -195,26 +270,47 @@ class PabxClient(object):
         target = describe_target(body)
         retries_left = 0 if spec.writes else READ_RETRIES - 1
         channel_resends = 1
+        sent_error = None  # the error of an attempt of this call that was sent
         while True:
-            channel_id = self.channel_id()
+            channel_id = None
             try:
+                self._refuse_if_breaker_open(spec.slug, target)
+                channel_id = self._channel_for(spec, target)
                 return self._post_once(spec, channel_id, body, target, secrets)
+            except PabxNotSent:
+                if sent_error is not None:
+                    raise sent_error  # an earlier attempt was sent: "nothing was sent" would mislead the caller
+                raise
             except PabxError as exc:
+                sent_error = exc
                 if exc.status == 400 and channel_resends and self._channel_lost(channel_id):
                     channel_resends -= 1  # the PABX refused the channel, not the command: nothing applied
                     continue
-                if retries_left and (exc.status is None or exc.status >= 500):
+                if retries_left and (exc.no_answer or (exc.status or 0) >= 500) and not self.breaker_open:
                     time.sleep(BACKOFF_SECONDS * (2 ** (READ_RETRIES - 1 - retries_left)))
                     retries_left -= 1
                     continue
                 raise
 
+    def _channel_for(self, spec, target):
+        """The channel ID for a request; a failure to get one is said for that request, as not sent."""
+        try:
+            return self.channel_id()
+        except PabxNotAnswering:
+            self._refuse_if_breaker_open(spec.slug, target)  # the same, in the words of this request
+            raise
+        except ChannelError as exc:
+            said = exc.message[:1].lower() + exc.message[1:]
+            raise PabxNotSent('%s for %s not sent: %s' % (spec.slug, target, said), status=exc.status,
+                              operation=spec.slug, target=target, no_answer=exc.no_answer)
+
     def _post_once(self, spec, channel_id, body, target, secrets):
         if self.stopped.is_set():
-            raise PabxError('%s for %s was not sent: the Ansible run that started this module has ended'
-                            % (spec.slug, target), operation=spec.slug, target=target)
+            raise PabxNotSent('%s for %s was not sent: the Ansible run that started this module has ended'
+                              % (spec.slug, target), operation=spec.slug, target=target)
         url = self.url + _api.REQUEST_PATH.format(channel_id=channel_id, slug=spec.slug)
         self._limiter.wait()
+        self._refuse_if_breaker_open(spec.slug, target)  # it may have opened while this request waited its turn
         with self._count_lock:
             self.request_count += 1
         deadline = time.monotonic() + self.timeout
@@ -223,22 +319,35 @@ class PabxClient(object):
             response = self._adapter.send(self._prepared(url, json.dumps(body)), stream=True, timeout=self.timeout,
                                           verify=self.session.verify, proxies=self.session.proxies)
             content = _read_answer(response, deadline)
-        except AnswerTooSlow:
-            raise PabxError('%s for %s got no complete answer within %gs (timeout)' % (spec.slug, target, self.timeout),
+        except (AnswerTooSlow, ReadTimeoutError, socket.timeout):  # the last two: the body stalled midway
+            raise self._no_answer(spec, target, 'got no complete answer within %gs (timeout)' % self.timeout)
+        except AnswerTooLarge:
+            # not counted by the breaker (something answers) and not retried (it would answer the same)
+            raise PabxError("%s for %s failed: the PABX's answer exceeded %s, which no CTI answer does: is the URL "
+                            "the PABX's CTI API?" % (spec.slug, target, _size(MAX_ANSWER_BYTES)),
                             operation=spec.slug, target=target, ambiguous=spec.writes)
         except requests.exceptions.SSLError as exc:
-            raise PabxError('%s for %s failed: %s' % (spec.slug, target, scrub(explain(exc), secrets)),
+            raise PabxError('%s for %s failed: %s' % (spec.slug, target, scrub(explain(exc, self.url), secrets)),
                             operation=spec.slug, target=target)
         except requests.exceptions.RequestException as exc:
-            raise PabxError('%s for %s got no answer: %s' % (spec.slug, target, scrub(explain(exc), secrets)),
-                            operation=spec.slug, target=target, ambiguous=spec.writes)
-        if response.status_code == 200:
+            raise self._no_answer(spec, target, 'got no answer: %s' % scrub(explain(exc, self.url), secrets))
+        except BROKEN_ANSWER_ERRORS as exc:
+            raise self._no_answer(spec, target, 'got no complete answer: %s' % scrub(explain(exc, self.url), secrets))
+        status = response.status_code
+        self._count(status >= 500, 'HTTP %d' % status)
+        if status == 200:
             return _json_object(content, spec, target)
         said = scrub(pabx_message(content), secrets)
         raise PabxError('%s for %s failed: HTTP %d %s%s' % (
-            spec.slug, target, response.status_code, HTTP_REASONS.get(response.status_code, ''),
-            ': %s' % said if said else ''), status=response.status_code, operation=spec.slug, target=target,
-            ambiguous=spec.writes and response.status_code >= 500, pabx_message=said)
+            spec.slug, target, status, HTTP_REASONS.get(status, ''),
+            ': %s' % said if said else ''), status=status, operation=spec.slug, target=target,
+            ambiguous=spec.writes and status >= 500, pabx_message=said)
+
+    def _no_answer(self, spec, target, what):
+        """The error of a request that got no (complete) answer, counted by the breaker."""
+        self._count(True, what)
+        return PabxError('%s for %s %s' % (spec.slug, target, what), operation=spec.slug, target=target,
+                         ambiguous=spec.writes, no_answer=True)
 
 
 def stop_when_orphaned(client, interval=0.5):

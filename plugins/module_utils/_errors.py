@@ -26,15 +26,54 @@ def scrub(text, secrets):
 
 TLS_ADVICE = ('the PABX certificate could not be verified; set ca_path to the CA that signed it, '
               'or validate_certs=false on a lab system only')
+# What OpenSSL says when the other end does not speak TLS at all: a plain-HTTP port behind an https:// URL.
+PLAIN_HTTP_MARKERS = ('wrong version number', 'wrong_version_number', 'record layer failure', 'unknown protocol')
+REASON_MAX = 200
 
 
-def explain(exc):
-    """Why a connection failed, in a few words: the innermost reason of a requests/urllib3 error."""
+def plain_http_advice(url=None):
+    """What to do when an https:// URL leads to a plain-HTTP port."""
+    plain = 'http://' + url.split('://', 1)[1].split('/', 1)[0] if url and '://' in url else 'http://...'
+    return "the PABX answered in plain HTTP on an https:// URL: use %s or the PABX's HTTPS port" % plain
+
+
+def _balanced(text):
+    """``text`` without the unmatched parentheses that cutting a nested message leaves at its ends.
+
+    Only unmatched ones: a reason such as 'Read timed out. (read timeout=10)' keeps its own.
+    """
+    while text.endswith(')') and text.count(')') > text.count('('):
+        text = text[:-1]
+    while text.startswith('(') and text.count('(') > text.count(')'):
+        text = text[1:]
+    return text.strip()
+
+
+def _unwrapped(text):
+    """'NewConnectionError('<... object at 0x...>: Failed to ...')' -> 'Failed to ...': words, not reprs."""
+    match = re.match(r'^[A-Za-z_][A-Za-z0-9_.]*\((["\'])(.*)\1,?\)$', text, re.S)
+    if match:
+        text = match.group(2)
+    return re.sub(r'<[^<>]* object at 0x[0-9a-fA-F]+>:?\s*', '', text).strip()
+
+
+def explain(exc, url=None):
+    """Why a connection failed, in a few words: the innermost reason of a requests/urllib3 error.
+
+    ``url`` (the PABX's) lets the advice for an https:// URL on a plain-HTTP port name the URL to use.
+    """
     text = str(exc)
     for marker in ('Caused by ', 'caused by '):
         if marker in text:
             text = text.split(marker, 1)[1]
-    reason = text.strip('()')[:200] or type(exc).__name__
+    reason = _unwrapped(_balanced(text))
+    if len(reason) > REASON_MAX:
+        reason = reason[:REASON_MAX - 3] + '...'
+    if not reason or reason == type(exc).__name__:
+        reason = 'no reason given (%s)' % type(exc).__name__
+    lowered = text.lower()
+    if ('ssl' in lowered or type(exc).__name__ == 'SSLError') and any(m in lowered for m in PLAIN_HTTP_MARKERS):
+        return plain_http_advice(url)
     if type(exc).__name__ == 'SSLError' or 'CERTIFICATE_VERIFY_FAILED' in text:
         return '%s (%s)' % (TLS_ADVICE, reason)
     return reason
@@ -45,10 +84,14 @@ class PabxError(Exception):
 
     ``status`` is the HTTP status (None when no answer arrived). ``ambiguous``
     is True when a change may or may not have been applied (the answer was
-    lost), so the caller must verify rather than assume.
+    lost), so the caller must verify rather than assume. ``no_answer`` is True
+    when the PABX did not answer at all (what the client's circuit breaker counts).
     """
 
-    def __init__(self, message, status=None, operation=None, target=None, ambiguous=False, pabx_message=None):
+    not_sent = False  # True on the subclasses raised before anything was sent
+
+    def __init__(self, message, status=None, operation=None, target=None, ambiguous=False, pabx_message=None,
+                 no_answer=False):
         super(PabxError, self).__init__(message)
         self.message = message
         self.status = status
@@ -56,6 +99,7 @@ class PabxError(Exception):
         self.target = target
         self.ambiguous = ambiguous
         self.pabx_message = pabx_message
+        self.no_answer = no_answer
 
     @property
     def rejected_credentials(self):
@@ -68,3 +112,13 @@ class PabxError(Exception):
 
 class ChannelError(PabxError):
     """The event channel could not be opened or was closed by the PABX."""
+
+
+class PabxNotSent(PabxError):
+    """The request was not sent at all: nothing can have been applied, so nothing needs verifying."""
+
+    not_sent = True
+
+
+class PabxNotAnswering(PabxNotSent):
+    """Not sent because the client's circuit breaker is open: the PABX stopped answering."""
