@@ -1,0 +1,115 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, digitro.pabx contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Run a module that carries passwords only pipelined, so that its arguments never reach a file.
+
+Without pipelining Ansible writes the module, with its arguments embedded, to
+``<remote_tmp>/ansible-tmp-*/AnsiballZ_<module>.py`` and runs it from there; a job killed with
+``SIGKILL`` leaves that file behind with every PIN of the chunk in plain text. Pipelined, the
+module goes to the interpreter's standard input and its arguments stay in memory.
+
+The action plugins of ``digitro_password``, ``digitro_user_validate`` and ``digitro_dac_session``
+are this class under the module's name: it turns the connection's ``pipelining`` option on for
+the task, refuses the task (before anything is transferred) when Ansible would still not
+pipeline, and otherwise runs the module as ``ansible.builtin.normal`` does.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible import constants as C
+from ansible.errors import AnsibleActionFail, AnsibleError
+from ansible.plugins.action import ActionBase
+from ansible.utils.vars import merge_hash
+
+
+class PipelinedModuleAction(ActionBase):
+    """``ansible.builtin.normal`` for a module whose arguments must never be written to a file."""
+
+    _supports_check_mode = True
+    _supports_async = True  # accepted here only to refuse it below with a message that says why
+
+    def run(self, tmp=None, task_vars=None):
+        del tmp  # no longer has any effect (as in ansible.builtin.normal)
+        wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
+        undo = self._force_pipelining()
+        try:
+            problem = self._why_not_pipelined(wrap_async)
+            if problem:
+                raise AnsibleActionFail(
+                    '%s carries passwords and runs only pipelined, so that no password is written to a temporary '
+                    'file; %s' % (self._module_fqcn(), problem))
+            result = super(PipelinedModuleAction, self).run(None, task_vars)
+            return merge_hash(result, self._execute_module(task_vars=task_vars, wrap_async=wrap_async))
+        finally:
+            undo()
+            # remove a temporary directory Ansible made (it holds no module file), also after a failure
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+
+    def _transfer_data(self, remote_path, data):
+        """The backstop: should Ansible decide not to pipeline after all, write nothing."""
+        raise AnsibleActionFail('%s carries passwords and runs only pipelined; Ansible was about to write it to %s '
+                                'instead: nothing was written and the module did not run'
+                                % (self._module_fqcn(), remote_path))
+
+    def _transfer_file(self, local_path, remote_path):
+        return self._transfer_data(remote_path, None)
+
+    def _module_fqcn(self):
+        return getattr(self._task, 'resolved_action', None) or self._task.action
+
+    def _force_pipelining(self):
+        """Turn pipelining on for this task; returns a function that puts the previous setting back.
+
+        The option is set on this task's connection object, after Ansible has set it from the
+        configuration and the host's variables (``ansible_pipelining``), so it wins over both.
+        A connection plugin without the option falls back to the play context, as
+        ``ConnectionBase.is_pipelining_enabled`` does.
+        """
+        connection = self._connection
+        try:
+            before = connection.get_option('pipelining')
+        except (KeyError, AnsibleError):
+            before = None
+        if before is not None:
+            try:
+                connection.set_option('pipelining', True)
+                return lambda: connection.set_option('pipelining', before)
+            except (KeyError, AnsibleError):
+                pass
+        context = self._play_context
+        previous = getattr(context, 'pipelining', None)
+        try:
+            context.pipelining = True
+        except (AttributeError, TypeError, ValueError):
+            return lambda: None
+
+        def undo():
+            try:
+                context.pipelining = previous
+            except (AttributeError, TypeError, ValueError):
+                pass
+        return undo
+
+    def _why_not_pipelined(self, wrap_async):
+        """None when Ansible will pipeline this task, otherwise what stops it and what to do."""
+        connection = self._connection
+        if self._task.async_val and not connection.has_native_async:
+            return ('the task uses async, which Ansible runs from a file: remove async and poll from the task '
+                    '(the module has its own concurrency and timeouts)')
+        if C.DEFAULT_KEEP_REMOTE_FILES:
+            return 'ANSIBLE_KEEP_REMOTE_FILES is set: unset it (or set it to false)'
+        if self._is_pipelining_enabled('new', wrap_async):
+            return None
+        name = getattr(connection, '_load_name', None) or getattr(connection, 'transport', None) or 'this'
+        if not (connection.has_pipelining or connection.always_pipeline_modules):
+            return ('the %s connection cannot pipeline: run the task with delegate_to: localhost (or connection: '
+                    'local), as the modules talk to the PABX over HTTPS from wherever they run' % name)
+        become = connection.become
+        if become is not None and not getattr(become, 'pipelining', True):
+            method = getattr(become, '_load_name', None) or getattr(become, 'name', None) or 'this'
+            return ('become method %s cannot pipeline: leave become off for this task (the module needs no '
+                    'privileges) or use a method that pipelines, such as sudo' % method)
+        return ('the %s connection will not pipeline here (for ssh, a tty requested with -t in ssh_args, or '
+                'usetty): run the task with delegate_to: localhost or drop the tty request' % name)
