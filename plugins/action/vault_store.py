@@ -6,11 +6,16 @@
 
 A store of ten thousand extensions goes through here twice per rotation round; the file and copy
 modules (a stat, a transfer and a module process each time) cost more than the encryption.
+
+The file carries a top-level ``generation``, counted up by every write. A write given the generation its run
+loaded refuses when the file has another one: another run wrote it in between, and overwriting it would
+lose that run's PINs.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import fcntl
 import json
 import os
 
@@ -26,7 +31,10 @@ ARGUMENT_SPEC = dict(
     secret=dict(type='str', required=True, no_log=True),
     vault_id=dict(type='str', default='digitro_pabx'),
     data=dict(type='dict'),
+    expect_generation=dict(type='int'),
 )
+
+GENERATION = 'generation'
 
 
 class _Unreadable(Exception):
@@ -45,17 +53,41 @@ class ActionModule(ActionBase):
         path = args['path']
         if args['data'] is None:
             data = self._read_or_fail(vault, path, 'Nothing was changed on the PABX.')
+            generation, data = _split(data)
             # Returned, not set as a fact: Ansible copies every fact an action sets into the variables of each
             # later task, which costs a pass over the whole store per task.
-            result.update(changed=False, exists=data is not None, data=data or {})
+            result.update(changed=False, exists=data is not None, data=data or {}, generation=generation)
             return result
-        # a file this secret cannot read may hold PINs of its own: it is never overwritten
-        changed = self._read_or_fail(vault, path, 'It was left as it is.') != args['data']
-        if changed and not self._task.check_mode:
-            ciphertext = vault.encrypt(json.dumps(args['data'], sort_keys=True), vault_id=args['vault_id'])
-            write_atomically(path, ciphertext, 0o600, 0o700)
-        result.update(changed=changed, exists=os.path.exists(path))
+        if self._task.check_mode:
+            changed, generation = self._write(vault, path, args, write=False)
+        else:
+            # The check and the write under one flock, of a file beside the store (the store itself is replaced,
+            # so a lock on it would lock the old file): two saves cannot both pass the check.
+            with _locked(path + '.save.lock'):
+                changed, generation = self._write(vault, path, args, write=True)
+        result.update(changed=changed, exists=os.path.exists(path), generation=generation)
         return result
+
+    def _write(self, vault, path, args, write):
+        """Check the generation, then write the store if it changed; returns (changed, generation of the file)."""
+        # a file this secret cannot read may hold PINs of its own: it is never overwritten
+        generation, current = _split(self._read_or_fail(vault, path, 'It was left as it is.'))
+        expected = args['expect_generation']
+        if expected is not None and expected != generation:
+            raise AnsibleActionFail(
+                'the credential store %s changed since this run loaded it (generation %d, now %d): another run wrote '
+                'it; nothing was saved; the PINs this run staged are listed as pending in its report \u2014 run again'
+                % (path, expected, generation))
+        data = _split(args['data'])[1]
+        if current == data:
+            return False, generation
+        if write:
+            document = dict(data)
+            document[GENERATION] = generation + 1
+            ciphertext = vault.encrypt(json.dumps(document, sort_keys=True), vault_id=args['vault_id'])
+            write_atomically(path, ciphertext, 0o600, 0o700)
+            generation += 1
+        return True, generation
 
     def _read_or_fail(self, vault, path, consequence):
         try:
@@ -65,7 +97,7 @@ class ActionModule(ActionBase):
 
     @staticmethod
     def _read(vault, path):
-        """The decrypted store, or None when there is no file yet."""
+        """The decrypted store, or None when there is no file yet or an empty one."""
         if not os.path.exists(path):
             return None
         try:
@@ -73,6 +105,8 @@ class ActionModule(ActionBase):
                 ciphertext = handle.read()
         except OSError as exc:
             raise _Unreadable('it cannot be read (%s)' % exc.strerror)
+        if not ciphertext.strip():
+            return None
         if not is_encrypted(ciphertext):
             raise _Unreadable('it is not an Ansible Vault file')
         try:
@@ -80,6 +114,39 @@ class ActionModule(ActionBase):
         except AnsibleError:
             raise _Unreadable('the secret (credential_store_secret or DIGITRO_STORE_SECRET) does not decrypt it')
         try:
-            return json.loads(to_text(plaintext))
+            document = json.loads(to_text(plaintext))
         except ValueError:
             raise _Unreadable('its decrypted content is not a JSON document')
+        if not isinstance(document, dict):
+            raise _Unreadable('its decrypted content is not a JSON object')
+        if not isinstance(document.get(GENERATION, 0), int) or isinstance(document.get(GENERATION), bool):
+            raise _Unreadable('its generation is not a whole number')
+        return document
+
+
+def _split(document):
+    """(generation, the store without it): the generation belongs to the file, not to the store's content."""
+    if document is None:
+        return 0, None
+    data = dict(document)
+    return data.pop(GENERATION, 0), data
+
+
+class _locked(object):
+    """An exclusive flock of ``path`` (made with mode 0600, in a directory made 0700) for a with block."""
+
+    def __init__(self, path):
+        self.path = path
+        self.fd = None
+
+    def __enter__(self):
+        directory = os.path.dirname(os.path.abspath(self.path))
+        if not os.path.isdir(directory):
+            os.makedirs(directory, 0o700)
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc_info):
+        os.close(self.fd)  # releases the flock
+        return False

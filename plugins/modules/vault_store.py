@@ -18,6 +18,10 @@ description:
     role. It runs on the controller as an action plugin, without a module process, so that a store of many
     thousand entries is read and written in a fraction of a second.
   - Its result is always hidden as with C(no_log), and it shows no diff, because the store holds passwords.
+  - The file's document carries a top-level integer C(generation) (absent, in stores written before it, means
+    V(0)), counted up by every write. A read returns it as RV(generation), apart from RV(data). A write given
+    O(expect_generation) checks it first, under a short C(flock) of the file O(path)C(.save.lock), and refuses
+    when another run wrote the store since this one loaded it.
 author:
   - Digitro PABX collection maintainers (@digitro-pabx)
 extends_documentation_fragment:
@@ -44,11 +48,24 @@ options:
       - The store to write. Without it, the file is read.
       - The file is left alone when it already holds this store, so a save reports changed only when the store
         did change.
+      - A C(generation) key in it is ignored; the file gets the next generation.
     type: dict
+  expect_generation:
+    description:
+      - With O(data), the generation of the store as this run loaded it (RV(generation) of the read, or of the
+        previous write). When the file has another generation, another run wrote it in between; the task fails
+        and nothing is written, so that no run overwrites a newer store.
+      - Without it, the store is written whatever its generation (as before generations existed). The
+        R(digitro.pabx.credential_store,ansible_collections.digitro.pabx.credential_store_role) role always sets it.
+    type: int
 notes:
   - A file that cannot be decrypted (wrong secret, not a Vault file) fails the task; nothing is overwritten.
+  - An empty file reads as no store, like a missing one.
+  - Two runs of one PABX should not overlap at all; M(digitro.pabx.store_lock) makes the second one wait. The
+    generation check is the last line of defence when they do.
 seealso:
   - module: digitro.pabx.digitro_password
+  - module: digitro.pabx.store_lock
 '''
 
 EXAMPLES = r'''
@@ -62,24 +79,41 @@ EXAMPLES = r'''
 - name: Use it
   ansible.builtin.set_fact:
     credential_store_data: "{{ loaded.data }}"
+    credential_store_generation: "{{ loaded.generation }}"
   no_log: true
 
-- name: Save it back after a change
+- name: Save it back after a change, unless another run wrote it meanwhile
   digitro.pabx.vault_store:
     path: "{{ inventory_dir }}/credentials/{{ inventory_hostname }}.store"
     secret: "{{ lookup('ansible.builtin.env', 'DIGITRO_STORE_SECRET') }}"
     data: "{{ credential_store_data }}"
+    expect_generation: "{{ credential_store_generation }}"
+  register: saved
+
+- name: Remember the generation for the next save
+  ansible.builtin.set_fact:
+    credential_store_generation: "{{ saved.generation }}"
 '''
 
 RETURN = r'''
 exists:
-  description: Whether the store file exists (after a write, true; in check mode, only if it existed before).
+  description:
+    - Whether the store file exists (after a write, true; in check mode, only if it existed before).
+    - When reading, false also for an empty file.
   returned: always
   type: bool
   sample: true
+generation:
+  description:
+    - The generation of the file; after a write, the new one (unchanged when nothing was written). V(0) when
+      there is no file or it has no generation yet.
+  returned: always
+  type: int
+  sample: 42
 data:
   description:
-    - When reading, the store (V({}) when the file does not exist yet). Hidden from output, as the whole result is.
+    - When reading, the store without its C(generation) (V({}) when the file does not exist yet or is empty).
+      Hidden from output, as the whole result is.
     - Returned rather than set as a fact, because Ansible copies the facts an action sets into every later task's
       variables; set it with M(ansible.builtin.set_fact).
   returned: when O(data) is not given
