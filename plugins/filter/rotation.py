@@ -34,14 +34,22 @@ def _guard(function):
 
 
 @_guard
-def rotation_stage(store, kind, selection, policy, now, default_device=None):
-    return _rotation.stage(_plain(store), kind, _plain(selection), _plain(policy), _now(now),
-                           default_device or None)
+def rotation_selection(store, targets='all', pattern='', max_age_days=0):
+    return _rotation.selection(_plain(store), _plain(targets), pattern and str(pattern), max_age_days)
 
 
 @_guard
-def rotation_commit(staged, kind, results, now, check_mode=False, report=None):
-    return _rotation.commit(_plain(staged), kind, _plain(results), _now(now), bool(check_mode), _plain(report))
+def rotation_stage(store, kind, selection, policy, now, default_device=None, planning=False, verified=None,
+                   gate_accounts=False):
+    return _rotation.stage(_plain(store), kind, _plain(selection), _plain(policy), _now(now),
+                           default_device or None, planning=bool(planning), verified=_plain(verified),
+                           gate_accounts=bool(gate_accounts))
+
+
+@_guard
+def rotation_commit(staged, kind, results, now, check_mode=False, report=None, max_wrong_attempts=2, verified=None):
+    return _rotation.commit(_plain(staged), kind, _plain(results), _now(now), bool(check_mode), _plain(report),
+                            int(max_wrong_attempts), _plain(verified))
 
 
 @_guard
@@ -55,6 +63,11 @@ def rotation_summary(report):
 
 
 @_guard
+def rotation_stats(counts):
+    return _rotation.stats(_plain(counts))
+
+
+@_guard
 def rotation_report(report, header=None):
     return _rotation.render(_plain(report), _plain(header))
 
@@ -65,14 +78,23 @@ def pin_violations(pin, number=None, previous=None, policy=None):
 
 
 @_guard
-def audit_checks(store, default_device=None):
-    return _audit.checks(_plain(store), default_device or None)
+def audit_checks(store, kind, max_wrong_attempts=2, verified=None, default_device=None):
+    if kind == 'devices':
+        return _audit.device_checks(_plain(store), int(max_wrong_attempts))
+    return _audit.account_checks(_plain(store), _plain(verified) or [], default_device or None, int(max_wrong_attempts))
 
 
 @_guard
-def audit_findings(store, checks, device_results, account_results, policy, now, max_age_days=0):
-    checks = _plain(checks)
-    return _audit.findings(_plain(store), checks['devices'], _plain(device_results), checks['accounts'],
+def audit_settle(store, kind, checks, results, now, max_wrong_attempts=2):
+    if kind == 'devices':
+        return _audit.settle_devices(_plain(store), _plain(checks), _plain(results), _now(now), int(max_wrong_attempts))
+    done = _audit.record_validations(_plain(store), _plain(checks), _plain(results), _now(now), int(max_wrong_attempts))
+    return dict(done, verified=[])
+
+
+@_guard
+def audit_findings(store, device_checks, device_results, account_checks, account_results, policy, now, max_age_days=0):
+    return _audit.findings(_plain(store), _plain(device_checks), _plain(device_results), _plain(account_checks),
                            _plain(account_results), _plain(policy), _now(now), max_age_days)
 
 
@@ -97,13 +119,16 @@ def _plain(value):
 class FilterModule(object):
     def filters(self):
         return {
+            'rotation_selection': rotation_selection,
             'rotation_stage': rotation_stage,
             'rotation_commit': rotation_commit,
             'rotation_import': rotation_import,
             'rotation_summary': rotation_summary,
             'rotation_report': rotation_report,
+            'rotation_stats': rotation_stats,
             'pin_violations': pin_violations,
             'audit_checks': audit_checks,
+            'audit_settle': audit_settle,
             'audit_findings': audit_findings,
             'dac_roster': dac_roster,
         }

@@ -2,7 +2,12 @@
 # Copyright (c) 2026, digitro.pabx contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The audit between rotations: drift, weak PINs, invalid accounts and age, from the store and the PABX's answers."""
+"""The audit between rotations: drift, weak PINs, invalid accounts and age, from the store and the PABX's answers.
+
+The audit sends passwords too, so it keeps the same wrong-attempt ledger as the rotation: quarantined
+entries and entries with a change in doubt are not asked about, the devices are verified first, and an
+account is validated only when its requesting device verified in this audit.
+"""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -10,35 +15,73 @@ __metaclass__ = type
 import datetime
 
 from ansible_collections.digitro.pabx.plugins.module_utils._pin_policy import violations
-from ansible_collections.digitro.pabx.plugins.module_utils._rotation import check_store, parse_time, requesting_device
+from ansible_collections.digitro.pabx.plugins.module_utils._rotation import (
+    TIME_FORMAT, candidates, check_store, commit, parse_time, requesting_device)
 
-FINDINGS = ('out_of_sync', 'invalid_account', 'weak', 'old', 'age_unknown', 'unresolved', 'error')
+FINDINGS = ('out_of_sync', 'quarantined', 'invalid_account', 'weak', 'old', 'age_unknown', 'unresolved', 'error')
+INFORMATIONAL = ('age_unknown',)  # worth reading, not worth failing a scheduled job for
 
 
-def checks(store, default_device=None):
-    """What to ask the PABX: a verify per settled device, a validate per settled account.
+def _askable(entry, max_wrong):
+    return not entry.get('pending') and not entry.get('quarantined') and int(entry.get('wrong_attempts') or 0) < max_wrong
 
-    Entries with a pending PIN are not asked about: trying their stored PIN could be a wrong attempt.
-    """
+
+def device_checks(store, max_wrong):
+    """A verification per settled device, with the PINs it may hold instead and its wrong attempts so far."""
     store = check_store(store)
-    devices = [dict(device=n, device_password=e['current'], new_password=e['current'])
-               for n, e in sorted(store['devices'].items()) if not e.get('pending')]
+    return [dict(device=n, device_password=e['current'], new_password=e['current'], candidates=candidates(e),
+                 wrong_attempts=int(e.get('wrong_attempts') or 0), verify_only=True)
+            for n, e in sorted(store['devices'].items()) if _askable(e, max_wrong)]
+
+
+def settle_devices(store, checks, results, now, max_wrong):
+    """The device answers recorded in the store (the ledger, and a PIN found in force); {store, verified, changed}."""
+    done = commit({'store': check_store(store), 'batch': checks, 'skipped': []}, 'devices', results, now,
+                  max_wrong=max_wrong)
+    return {'store': done['store'], 'verified': done['verified'], 'unsaved': done['unsaved']}
+
+
+def account_checks(store, verified, default_device, max_wrong):
+    """A validation per settled account whose requesting device verified in this audit."""
+    store = check_store(store)
     accounts = []
     for number, entry in sorted(store['accounts'].items()):
-        device, problem = requesting_device(store, number, entry, default_device)
-        if entry.get('pending') or problem:
+        device, problem = requesting_device(store, number, entry, default_device, verified)
+        if problem or not _askable(entry, max_wrong):
             continue
         accounts.append(dict(device=device, device_password=store['devices'][device]['current'], account=number,
-                             account_password=entry['current']))
-    return {'devices': devices, 'accounts': accounts}
+                             account_password=entry['current'], wrong_attempts=int(entry.get('wrong_attempts') or 0)))
+    return accounts
 
 
-def _answer_findings(kind, result):
+def record_validations(store, checks, results, now, max_wrong):
+    """Account answers in the ledger: a valid one resets the count, an invalid one adds a wrong attempt."""
+    store = dict(check_store(store))
+    store['accounts'] = dict(store['accounts'])
+    stamp, changed = now.strftime(TIME_FORMAT), False
+    for request, result in zip(checks, results):
+        number = request['account']
+        entry = dict(store['accounts'][number])
+        before = (int(entry.get('wrong_attempts') or 0), entry.get('quarantined'))
+        if 'wrong_attempts' in result:
+            entry['wrong_attempts'] = int(result['wrong_attempts'])
+        elif result.get('status') != 'valid':
+            entry['wrong_attempts'] = before[0] + 1  # no count in the answer: assume the worst
+        if entry['wrong_attempts'] >= max_wrong and not entry.get('quarantined'):
+            entry['quarantined'] = {'reason': 'valida-usuario refused its stored PIN %d time(s) in a row (the budget, '
+                                              'digitro_max_wrong_attempts %d)' % (entry['wrong_attempts'], max_wrong),
+                                    'at': stamp}
+        changed = changed or (entry['wrong_attempts'], entry.get('quarantined')) != before
+        store['accounts'][number] = entry
+    return {'store': store, 'unsaved': changed}
+
+
+def _answer_findings(result):
     status = result.get('status')
-    if status == 'unchanged' or status == 'valid':
+    if status in ('unchanged', 'valid', 'verified'):
         return []
     if status == 'rejected':
-        return [('out_of_sync', 'the PABX does not accept the stored PIN')]
+        return [('out_of_sync', 'the PABX accepts none of the PINs the store has for it; quarantined')]
     if status == 'invalid':
         return [('invalid_account', result.get('msg', ''))]
     return [('error', result.get('msg', ''))]
@@ -56,12 +99,17 @@ def findings(store, device_checks, device_results, account_checks, account_resul
     for kind in ('devices', 'accounts'):
         for number, entry in sorted(store[kind].items()):
             found = []
-            if entry.get('pending'):
-                found.append(('unresolved', 'a change is pending: run the rotation to resolve it'))
-            elif (kind, number) in answers:
-                found.extend(_answer_findings(kind, answers[(kind, number)]))
+            answer = answers.get((kind, number))
+            if answer is not None:
+                found.extend(_answer_findings(answer))
+            elif entry.get('quarantined'):
+                found.append(('quarantined', '%s (since %s): nothing is sent for it until a person resolves it'
+                              % (entry['quarantined'].get('reason', ''), entry['quarantined'].get('at', '?'))))
+            elif entry.get('pending'):
+                found.append(('unresolved', 'a change is pending: run the rotation to settle it'))
             else:
-                found.append(('error', 'not checked: no device to request the check from'))
+                found.append(('error', 'not checked: its requesting device did not verify, or its wrong-attempt '
+                                       'budget is spent'))
             broken = violations(entry['current'], number, entry.get('history', []), policy)
             if broken:
                 found.append(('weak', ', '.join(broken)))
@@ -74,5 +122,6 @@ def findings(store, device_checks, device_results, account_checks, account_resul
     counts = dict((name, sum(1 for r in rows for f in r['findings'] if f['finding'] == name)) for name in FINDINGS)
     counts['checked'] = len(rows)
     counts['healthy'] = sum(1 for r in rows if not r['findings'])
+    counts['problems'] = sum(1 for r in rows if any(f['finding'] not in INFORMATIONAL for f in r['findings']))
     stats = dict(('digitro_audit_' + name, count) for name, count in counts.items())
     return {'rows': rows, 'counts': counts, 'stats': stats}

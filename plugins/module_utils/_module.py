@@ -40,6 +40,7 @@ CONNECTION_ARGSPEC = dict(
     rate_limit=dict(type='float', default=0),
     lock_file=dict(type='path'),
     lock_timeout=dict(type='float', default=600),
+    breaker_threshold=dict(type='int', default=5),
 )
 
 # Building blocks of the entry options; modules combine them.
@@ -61,7 +62,8 @@ def connection_argspec():
 class PabxModule(AnsibleModule):
     """AnsibleModule with the collection's connection options and the single/batch entry forms."""
 
-    def __init__(self, entry_options, entry_required, password_fields, extra_options=None, **kwargs):
+    def __init__(self, entry_options, entry_required, password_fields, extra_options=None, batch_only_options=None,
+                 **kwargs):
         self.entry_options = entry_options
         self.entry_required = entry_required
         self.password_fields = password_fields
@@ -71,6 +73,7 @@ class PabxModule(AnsibleModule):
         batch_options = copy.deepcopy(entry_options)
         for name in entry_required:
             batch_options[name]['required'] = True
+        batch_options.update(copy.deepcopy(batch_only_options or {}))
         spec['batch'] = dict(type='list', elements='dict', options=batch_options)
         super(PabxModule, self).__init__(
             argument_spec=spec,
@@ -92,10 +95,11 @@ class PabxModule(AnsibleModule):
             missing = [k for k in self.entry_required if self.params[k] in (None, '')]
             if missing:
                 self.fail_json(msg='missing required option(s) for the single form: %s' % ', '.join(missing))
-        errors = self._connection_errors()
+        errors = self._connection_errors() + self.option_errors()
         for prefix, entry in zip(prefixes, entries):
-            errors.extend(check_entry(prefix, entry, NUMBER_FIELDS, self.password_fields))
-            errors.extend(self.entry_errors(prefix, entry))
+            found = check_entry(prefix, entry, NUMBER_FIELDS, self.password_fields) + self.entry_errors(prefix, entry)
+            # an index alone sends the reader counting through thousands of entries: name the target too
+            errors.extend(found if not prefix else ['%s (%s)' % (e, describe(entry)) for e in found])
         if self.params['batch'] is not None:
             errors.extend(self._duplicate_errors(entries))
         if errors:
@@ -105,6 +109,10 @@ class PabxModule(AnsibleModule):
 
     def entry_errors(self, prefix, entry):
         """Module-specific checks of one entry; override when needed."""
+        return []
+
+    def option_errors(self):
+        """Module-specific checks of the module's own options; override when needed."""
         return []
 
     def entry_key(self, entry):
@@ -130,6 +138,8 @@ class PabxModule(AnsibleModule):
             errors.append('timeout must be greater than 0')
         if self.params['rate_limit'] < 0:
             errors.append('rate_limit must not be negative')
+        if self.params['breaker_threshold'] < 0:
+            errors.append('breaker_threshold must not be negative')
         return [e for e in errors if e]
 
     # -- run -----------------------------------------------------------------------------------
@@ -140,7 +150,7 @@ class PabxModule(AnsibleModule):
                       'could be read by whoever can intercept the connection')
         return PabxClient(p['url'], p['api_key'], validate_certs=p['validate_certs'], ca_path=p['ca_path'],
                           timeout=p['timeout'], channel_id=p['channel_id'], concurrency=p['concurrency'],
-                          rate_limit=p['rate_limit'])
+                          rate_limit=p['rate_limit'], breaker_threshold=p['breaker_threshold'])
 
     def run(self, entries, worker):
         """Run ``worker(client, entry)`` over the entries on one client; the per-entry results."""
@@ -149,7 +159,11 @@ class PabxModule(AnsibleModule):
         stop_when_orphaned(client)
         try:
             client.channel_id()  # fail fast, once, on a bad URL, key or certificate
-            return run_batch(entries, lambda entry: worker(client, entry), self.params['concurrency'])
+            results = run_batch(entries, lambda entry: worker(client, entry), self.params['concurrency'])
+            if client.breaker_open:
+                self.warn('the PABX stopped answering (%s): the entries after that were not sent, and every '
+                          'pending PIN is kept' % client.breaker_reason)
+            return results
         except PabxError as exc:
             self.fail_json(msg=exc.message, status=exc.status)
         finally:

@@ -2,19 +2,26 @@
 # Copyright (c) 2026, digitro.pabx contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Changing one device's or account's password without ever losing it.
+"""Changing one device's or account's password without ever losing it or locking it.
 
-Order of requests, chosen to keep wrong-password attempts (which lock PABX
-extensions) to a minimum:
+Every wrong password sent counts towards the PABX's lockout, so each entry
+carries a budget: ``wrong_attempts`` already spent since it was last known
+good, and ``max_wrong_attempts``. No password is sent once the budget is
+spent. A password the PABX accepts resets its count (an assumption about the
+PABX: docs/api-contract.md), and so resets ours.
 
-1. verify the current password; accepted -> 2. Rejected -> verify the new one:
-   accepted means the change is already in place (unchanged); rejected means
-   the stored passwords are out of sync, and nothing more is tried.
-2. ``altera-senha``. A clear refusal (4xx) leaves the current password in
-   place. A lost answer (timeout, dropped connection, 5xx) is ambiguous.
-3. confirm: verify the new password, a few times within ``confirm_timeout``
-   since a 200 only means "command received". Not confirmed -> ``unconfirmed``:
-   the caller must keep both passwords until a later verification decides.
+1. Identify: verify the current password; if rejected, the ``candidates``
+   (passwords the PABX may hold instead: a pending change, one sent earlier),
+   in order, within the budget. Nothing else is ever tried.
+2. ``verify_only`` stops here. So does check mode (``would_change``).
+3. ``altera-senha`` from the identified password. A clear refusal (400)
+   leaves it in place; a lost answer (timeout, dropped connection, 5xx) is
+   ambiguous.
+4. Confirm: the new password, once (the happy path: three requests in all).
+   If it is not in force yet, the old one is asked instead while the change
+   has not applied (a correct password costs no attempt), and the new one
+   again once the old one stops working. Not confirmed -> ``unconfirmed``:
+   the caller keeps both passwords and settles it later by verification only.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -23,11 +30,41 @@ __metaclass__ = type
 import time
 
 from ansible_collections.digitro.pabx.plugins.module_utils import _api
-from ansible_collections.digitro.pabx.plugins.module_utils._batch import describe, identity, poll
+from ansible_collections.digitro.pabx.plugins.module_utils._batch import describe, identity
 from ansible_collections.digitro.pabx.plugins.module_utils._errors import PabxError
 
-CONFIRM_ATTEMPTS = 3
-STATUSES_FAILED = ('rejected', 'refused', 'unconfirmed', 'error')
+DEFAULT_MAX_WRONG_ATTEMPTS = 2
+CONFIRM_POLLS = 3  # checks after the first one, spread over confirm_timeout
+STATUSES_FAILED = ('rejected', 'refused', 'unconfirmed', 'error', 'quarantined')
+# what the PABX was last seen to accept, as results say it (never the password itself)
+HOLDS_CURRENT, HOLDS_NEW, HOLDS_CANDIDATE = 'current', 'new', 'candidate'
+
+
+class Budget(object):
+    """Wrong attempts of one entry: the count since it was last known good, and the limit."""
+
+    def __init__(self, spent, limit):
+        self.spent = int(spent or 0)
+        self.limit = int(limit)
+        self.asked = 0  # passwords sent in this run
+
+    @property
+    def left(self):
+        return max(self.limit - self.spent, 0)
+
+    def verify(self, client, entry, password):
+        """True/False as the PABX answers; None, sending nothing, when the budget is spent."""
+        if not self.left:
+            return None
+        self.asked += 1
+        try:
+            accepted = verify(client, entry, password)
+        except PabxError as exc:
+            if getattr(exc, 'not_sent', False):
+                self.asked -= 1  # nothing reached the PABX
+            raise
+        self.spent = 0 if accepted else self.spent + 1
+        return accepted
 
 
 def _credentials(entry, password):
@@ -45,6 +82,13 @@ def current_password(entry):
     return entry['account_password'] if entry.get('account') else entry['device_password']
 
 
+def with_current(entry, password):
+    """The entry with ``password`` as the target's current password."""
+    entry = dict(entry)
+    entry['account_password' if entry.get('account') else 'device_password'] = password
+    return entry
+
+
 def verify(client, entry, password):
     """True when the PABX accepts ``password`` for the entry's target, False on 403; raises otherwise."""
     try:
@@ -56,9 +100,33 @@ def verify(client, entry, password):
         raise
 
 
-def confirm(client, entry, timeout, sleep=time.sleep):
-    """Verify the new password up to CONFIRM_ATTEMPTS times within ``timeout`` seconds."""
-    return poll(lambda: verify(client, entry, entry['new_password']), timeout, CONFIRM_ATTEMPTS, sleep)
+def candidates(entry):
+    """The passwords the PABX may hold instead of the current one, in the order to try them.
+
+    Without an explicit list, the new password (a standalone task run twice is already done); the
+    rotation always gives the list, so that a PIN never sent is never tried.
+    """
+    listed = entry.get('candidates')
+    listed = [entry['new_password']] if listed is None else listed
+    seen, ordered = set([current_password(entry)]), []
+    for password in listed:
+        if password and password not in seen:
+            seen.add(password)
+            ordered.append(password)
+    return ordered
+
+
+def identify(client, entry, budget):
+    """(holds, candidate index): which password the PABX accepts, trying each at most once within the budget."""
+    if budget.verify(client, entry, current_password(entry)):
+        return HOLDS_CURRENT, None
+    for index, password in enumerate(candidates(entry)):
+        accepted = budget.verify(client, entry, password)
+        if accepted is None:
+            break
+        if accepted:
+            return (HOLDS_NEW if password == entry['new_password'] else HOLDS_CANDIDATE), index
+    return None, None
 
 
 def change_request(entry):
@@ -70,49 +138,107 @@ def change_request(entry):
     return body
 
 
-def outcome(entry, status, msg):
+def confirm(client, entry, old, timeout, budget, sleep=time.sleep):
+    """Which password is in force after a change request: HOLDS_NEW, HOLDS_CURRENT (``old``) or None.
+
+    A 200 only means "command received". While the PABX still accepts the old password the change has
+    not applied, and asking costs no attempt; once it does not, the new one is asked again.
+    """
+    if budget.verify(client, entry, entry['new_password']):
+        return HOLDS_NEW
+    holds = None
+    for wait in [timeout * 0.25, timeout * 0.25, timeout * 0.5][:CONFIRM_POLLS]:
+        sleep(wait)
+        accepted = budget.verify(client, entry, old)
+        if accepted:
+            holds = HOLDS_CURRENT
+            continue
+        if accepted is None or not budget.verify(client, entry, entry['new_password']):
+            return None  # neither: out of sync, or no budget left to ask
+        return HOLDS_NEW
+    return holds
+
+
+def outcome(entry, status, msg, budget, holds=None, candidate=None, sent=False):
     result = identity(entry)
     result.update(status=status, msg=msg, changed=status in ('changed', 'would_change'),
-                  failed=status in STATUSES_FAILED)
+                  failed=status in STATUSES_FAILED, wrong_attempts=budget.spent, holds=holds, sent=sent)
+    if candidate is not None:
+        result['candidate'] = candidate
     return result
 
 
-def after_forbidden(client, entry, exc):
-    """altera-senha said 403 after the current password verified: something else changed it meanwhile."""
-    if verify(client, entry, entry['new_password']):
+def after_forbidden(client, entry, old, exc, budget):
+    """altera-senha said 403 after the old password verified: something else changed it meanwhile."""
+    if budget.verify(client, entry, entry['new_password']):
         return outcome(entry, 'changed', 'the password of %s already became the new one (changed meanwhile '
-                                         'by another request)' % describe(entry))
-    if verify(client, entry, current_password(entry)):
-        return outcome(entry, 'refused', '%s; the current password is still in place' % exc.message)
+                                         'by another request)' % describe(entry), budget, HOLDS_NEW, sent=True)
+    if budget.verify(client, entry, old):
+        return outcome(entry, 'refused', '%s; the current password is still in place' % exc.message, budget,
+                       HOLDS_CURRENT)
     return outcome(entry, 'rejected', '%s; afterwards the PABX accepted neither the current nor the new password '
-                                      '(changed meanwhile by someone else?)' % exc.message)
+                                      '(changed meanwhile by someone else?)' % exc.message, budget)
 
 
-def ensure_password(client, entry, check_mode, confirm_timeout, sleep=time.sleep):
-    """Bring one entry to its new password; returns its result (see module RETURN)."""
+def ensure_password(client, entry, check_mode, confirm_timeout, max_wrong_attempts=DEFAULT_MAX_WRONG_ATTEMPTS,
+                    sleep=time.sleep):
+    """Bring one entry to its new password (or, ``verify_only``, find what it holds); its result (module RETURN)."""
+    budget = Budget(entry.get('wrong_attempts'), max_wrong_attempts)
+    try:
+        return _ensure(client, entry, check_mode, confirm_timeout, budget, sleep)
+    except PabxError as exc:  # the count so far must reach the caller, whatever failed
+        return outcome(entry, 'error', exc.message, budget,
+                       sent=exc.operation == _api.CHANGE_PASSWORD and not getattr(exc, 'not_sent', False))
+
+
+def _ensure(client, entry, check_mode, confirm_timeout, budget, sleep):
     target = describe(entry)
-    if current_password(entry) == entry['new_password']:
-        if verify(client, entry, entry['new_password']):
-            return outcome(entry, 'unchanged', '%s already has the new password' % target)
-        return outcome(entry, 'rejected', '%s: the PABX does not accept the given password' % target)
-    if not verify(client, entry, current_password(entry)):
-        if verify(client, entry, entry['new_password']):
-            return outcome(entry, 'unchanged', '%s already has the new password' % target)
-        return outcome(entry, 'rejected', '%s: the PABX accepts neither the current nor the new password '
-                                          '(out of sync); nothing was changed' % target)
+    if not budget.left:
+        return outcome(entry, 'quarantined', '%s: nothing sent, %d wrong password(s) were already sent since it was '
+                                             'last known good (max_wrong_attempts %d)'
+                       % (target, budget.spent, budget.limit), budget)
+    known = 1 + len(candidates(entry))
+    holds, index = identify(client, entry, budget)
+    if holds is None:
+        untried = known - budget.asked
+        return outcome(entry, 'rejected', '%s: the PABX accepted none of the %d password(s) tried (out of sync)%s; '
+                                          'nothing was changed' % (target, budget.asked, ' (%d more not tried: the wrong-attempt '
+                                                       'budget is spent)' % untried if untried else ''), budget)
+    if holds == HOLDS_CURRENT and current_password(entry) == entry['new_password']:
+        holds = HOLDS_NEW  # asked to verify: the password it should have is the one it has
+    if holds == HOLDS_NEW:
+        return outcome(entry, 'unchanged', '%s already has the new password' % target, budget, holds, index)
+    if entry.get('verify_only'):
+        return outcome(entry, 'verified', '%s: the PABX accepts the %s password' % (
+            target, 'stored' if holds == HOLDS_CURRENT else 'earlier sent'), budget, holds, index)
+    old = current_password(entry) if holds == HOLDS_CURRENT else candidates(entry)[index]
+    entry = with_current(entry, old)
     if check_mode:
-        return outcome(entry, 'would_change', 'the password of %s would be changed (check mode)' % target)
+        return outcome(entry, 'would_change', 'the password of %s would be changed (check mode)' % target,
+                       budget, holds, index)
     try:
         client.call(_api.CHANGE_PASSWORD, change_request(entry))
         sent = 'accepted'
     except PabxError as exc:
         if exc.status == 400:  # the request itself was refused (a PIN the PABX's policy rejects): nothing applied
-            return outcome(entry, 'refused', '%s; the current password is still in place' % exc.message)
-        if exc.status == 403:  # the current password, verified a moment ago, no longer works: find out why
-            return after_forbidden(client, entry, exc)
+            return outcome(entry, 'refused', '%s; the current password is still in place' % exc.message, budget,
+                           holds, index)
+        if exc.status == 403:  # the password, verified a moment ago, no longer works: find out why
+            return after_forbidden(client, entry, old, exc, budget)
+        if getattr(exc, 'not_sent', False):
+            raise
         sent = 'sent but its answer was lost (%s)' % exc.message
-    if confirm(client, entry, confirm_timeout, sleep):
-        return outcome(entry, 'changed', 'the password of %s was changed and confirmed' % target)
+    try:
+        in_force = confirm(client, entry, old, confirm_timeout, budget, sleep)
+    except PabxError as exc:
+        return outcome(entry, 'unconfirmed', 'the change for %s was %s, and could not be confirmed (%s): keep both '
+                                             'passwords and settle it later by verification' % (target, sent, exc.message),
+                       budget, None, index, sent=True)
+    if in_force == HOLDS_NEW:
+        return outcome(entry, 'changed', 'the password of %s was changed and confirmed' % target, budget,
+                       HOLDS_NEW, index, sent=True)
     return outcome(entry, 'unconfirmed', 'the change for %s was %s, and the new password did not verify within '
-                                         '%gs: the PABX may still apply it, so keep both passwords and verify later'
-                   % (target, sent, confirm_timeout))
+                                         '%gs: the PABX may still apply it, so keep both passwords and settle it '
+                                         'later by verification' % (target, sent, confirm_timeout),
+                   budget, in_force, index, sent=True)
+

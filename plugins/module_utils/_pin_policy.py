@@ -25,13 +25,26 @@ def policy_with_defaults(policy=None):
     merged = dict(DEFAULT_POLICY)
     for name, value in (policy or {}).items():
         if name not in DEFAULT_POLICY:
-            raise ValueError('unknown PIN policy setting %r' % name)
+            raise ValueError('digitro_pin_policy has an unknown setting %r (known: %s)'
+                             % (name, ', '.join(sorted(DEFAULT_POLICY))))
         if value is None:
             continue
         if isinstance(DEFAULT_POLICY[name], bool):
             merged[name] = value if isinstance(value, bool) else str(value).lower() in ('1', 'true', 'yes')
         else:
-            merged[name] = int(value)
+            try:
+                merged[name] = int(value)
+            except (TypeError, ValueError):
+                raise ValueError('digitro_pin_policy.%s must be a whole number' % name)
+    problems = []
+    if not 4 <= merged['length'] <= 12:
+        problems.append('length must be 4 to 12')
+    if not 1 <= merged['min_distinct'] <= min(merged['length'], 10):
+        problems.append('min_distinct must be 1 to length (at most 10)')
+    if merged['max_repeat'] < 1 or merged['max_run'] < 1 or merged['history'] < 0:
+        problems.append('max_repeat and max_run must be 1 or more, history 0 or more')
+    if problems:
+        raise ValueError('invalid digitro_pin_policy: %s' % '; '.join(problems))
     return merged
 
 

@@ -6,15 +6,21 @@
 
 Store document (kept encrypted by the role)::
 
-    {"schema": 1,
-     "devices":  {"1000": {"current": PIN, "pending": PIN or null, "history": [PIN...], "changed_at": ISO or null}},
+    {"schema": 2,
+     "devices":  {"1000": {"current": PIN, "pending": PIN or null, "history": [PIN...], "changed_at": ISO or null,
+                           "wrong_attempts": 0, "quarantined": null or {"reason": ..., "at": ISO},
+                           "sent": [{"password": PIN, "at": ISO}...]}},
      "accounts": {"2000": {... same ..., "device": "1000"}}}
 
 ``pending`` is the write-ahead record: it is saved before the PABX is asked
-to change anything, and an entry with a pending PIN is always due, so an
-interrupted run is resolved by the next one (the module verifies the current
-PIN first, else the pending one, and never guesses). Only a clear refusal by
-the PABX drops a pending PIN; any doubt keeps it.
+to change anything. An entry with a pending PIN is settled by the next run by
+verification only, never by a second change, since the first may still apply
+late. ``sent`` keeps the PINs of changes that never showed, for as long as
+the PABX may still come to hold one. ``wrong_attempts`` counts the wrong
+passwords sent since the entry was last known good, across runs; once it
+reaches the budget, or no PIN the store knows is accepted, the entry is
+``quarantined``: nothing is sent for it until a person resolves it.
+Schema 1 stores (without the three new fields) are read as schema 2.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -29,10 +35,16 @@ import re
 
 from ansible_collections.digitro.pabx.plugins.module_utils._pin_policy import generate, policy_with_defaults
 
-SCHEMA = 1
+SCHEMA = 2
+SCHEMAS_READ = (1, 2)
 KINDS = ('devices', 'accounts')
 HISTORY_KEPT = 24
-STATUSES = ('rotated', 'unchanged', 'skipped', 'out_of_sync', 'failed', 'would_rotate')
+SENT_KEPT = 3  # the newest sent-but-unseen PINs kept as candidates
+SENT_KEPT_DAYS = 30  # a change the PABX has not applied in a month will not be
+DEFAULT_MAX_WRONG_ATTEMPTS = 2
+STATUSES = ('rotated', 'verified', 'skipped', 'quarantined', 'failed', 'would_rotate')
+ATTENTION = ('quarantined', 'failed')
+TIME_FORMAT = '%Y-%m-%dT%H:%M:%SZ'
 
 
 class StoreError(ValueError):
@@ -44,29 +56,59 @@ def empty_store():
 
 
 def check_store(store):
-    """The store, if it is one this version understands."""
-    if not isinstance(store, dict) or store.get('schema') != SCHEMA or not all(
-            isinstance(store.get(kind), dict) for kind in KINDS):
-        raise StoreError('the credential store is not a digitro.pabx store of schema %d' % SCHEMA)
+    """The store, if it is one this version understands (a schema 1 store is read as schema 2)."""
+    if not isinstance(store, dict) or not all(isinstance(store.get(kind), dict) for kind in KINDS):
+        raise StoreError('the credential store is not a digitro.pabx store (no devices and accounts sections)')
+    if store.get('schema') not in SCHEMAS_READ:
+        raise StoreError('the credential store has schema %r, which this version of digitro.pabx does not know '
+                         '(it reads %s): was it written by a newer version? Upgrade the collection'
+                         % (store.get('schema'), ' and '.join(str(v) for v in SCHEMAS_READ)))
     return store
 
 
 def parse_time(text):
-    return datetime.datetime.strptime(text, '%Y-%m-%dT%H:%M:%SZ') if text else None
+    return datetime.datetime.strptime(text, TIME_FORMAT) if text else None
 
 
-def is_due(number, entry, selection, now):
-    """Whether an entry is due: it has a pending PIN, or it is selected and old enough.
+def split_numbers(value):
+    """Numbers from a list, or from text separated by commas, spaces or newlines (an AWX textarea)."""
+    if value is None:
+        return []
+    items = value if isinstance(value, (list, tuple)) else re.split(r'[\s,;]+', str(value))
+    return [str(item).strip() for item in items if str(item).strip()]
 
-    ``only`` (a retry round) is exact: pending entries outside it wait for the next run, so that no
-    password is tried twice in one run.
+
+def selection(store, targets, pattern='', max_age_days=0):
+    """The rotation's selection, checked: unknown target numbers and an invalid pattern are errors that say so."""
+    store = check_store(store)
+    numbers = split_numbers(targets)
+    if numbers in ([], ['all']):
+        if targets not in (None, 'all', ['all']):
+            raise StoreError('password_rotation_targets is empty: give "all" or the numbers to rotate')
+        numbers = 'all'
+    else:
+        unknown = [n for n in numbers if not any(n in store[kind] for kind in KINDS)]
+        if unknown:
+            raise StoreError('password_rotation_targets names %d number(s) the credential store does not have: %s; '
+                             'check them, or import them first' % (len(unknown), ', '.join(unknown[:20])))
+    try:
+        re.compile(pattern or '')
+    except re.error as exc:
+        raise StoreError('password_rotation_pattern %r is not a valid regular expression: %s' % (pattern, exc))
+    if int(max_age_days or 0) < 0:
+        raise StoreError('password_rotation_max_age_days must be 0 or more')
+    return {'targets': numbers, 'pattern': pattern or '', 'max_age_days': int(max_age_days or 0)}
+
+
+def is_selected(number, entry, selection, now):
+    """Whether a settled entry is due for a change: it is selected and old enough.
+
+    ``only`` (a retry round) is exact: nothing else is due in it, so no password is tried twice in one run.
     """
     if selection.get('only') is not None:
         return number in selection['only']
-    if entry.get('pending'):
-        return True
     targets = selection.get('targets') or 'all'
-    if targets != 'all' and number not in [str(t) for t in targets]:
+    if targets != 'all' and number not in targets:
         return False
     if selection.get('pattern') and not re.search(selection['pattern'], number):
         return False
@@ -75,44 +117,95 @@ def is_due(number, entry, selection, now):
     return not (max_age and changed and now - changed < datetime.timedelta(days=max_age))
 
 
-def requesting_device(store, number, entry, default_device):
+def is_due(number, entry, selection, now):
+    """Due for this round: a pending PIN to settle (outside a retry round), or selected for a change."""
+    if entry.get('pending') and selection.get('only') is None:
+        return True
+    return is_selected(number, entry, selection, now)
+
+
+def device_of(store, entry, default_device):
     """The device an account's change is requested from: the entry's, else the role's default, else the lowest."""
-    device = entry.get('device') or default_device or (min(store['devices']) if store['devices'] else None)
+    return entry.get('device') or default_device or (min(store['devices']) if store['devices'] else None)
+
+
+def requesting_device(store, number, entry, default_device, verified=None):
+    """(device, problem): the device to request an account's change from, proven good in this run when
+    ``verified`` (the devices verified in this run) is given: its PIN travels in every account request."""
+    device = device_of(store, entry, default_device)
     record = store['devices'].get(device) if device else None
     if record is None:
-        return None, 'no device in the store to request the change from'
+        return None, 'no device %sin the store to request the change from' % ('%s ' % device if device else '')
+    if record.get('quarantined'):
+        return None, 'requesting device %s is quarantined' % device
     if record.get('pending'):
         return None, 'requesting device %s has an unresolved password change' % device
+    if verified is not None and device not in verified:
+        return None, 'requesting device %s was not verified in this run' % device
     return device, None
 
 
-def stage(store, kind, selection, policy, now, default_device=None, rng=None):
-    """Give every due entry a pending PIN (keeping any pending one) and build the module batch.
+def candidates(entry):
+    """PINs the PABX may hold instead of the current one, most likely first; a PIN never sent is not one."""
+    found = [entry['pending']] if entry.get('pending') else []
+    for sent in entry.get('sent') or []:
+        if sent['password'] not in found and sent['password'] != entry['current']:
+            found.append(sent['password'])
+    return found
 
-    Returns {store, batch, skipped}; ``store`` is a new document, the input is untouched.
+
+def gated_devices(store, selection, now, default_device):
+    """The devices whose PIN account requests of this run will carry: each is verified before any account."""
+    devices = set()
+    for number, entry in store['accounts'].items():
+        if not entry.get('quarantined') and is_due(number, entry, selection, now):
+            devices.add(device_of(store, entry, default_device))
+    return devices
+
+
+def stage(store, kind, selection, policy, now, default_device=None, rng=None, planning=False, verified=None,
+          gate_accounts=False):
+    """Plan one round: a module batch entry per due entry; a new pending PIN for each entry to change.
+
+    Entries with a pending PIN are verified only. In ``planning`` (check mode, dry run) no PIN is generated
+    into the store and none that was never sent is tried. Devices to verify (not change) because
+    account requests will carry their PIN, with ``gate_accounts``; ``verified``: devices verified in this
+    run, which alone may request account changes. Returns {store, batch, skipped}; the input store is untouched.
     """
     store = _writable(check_store(store), kind)
     policy = policy_with_defaults(policy)
-    batch, skipped = [], []
+    gate = gated_devices(store, selection, now, default_device) if kind == 'devices' and gate_accounts else ()
+    batch, skipped, staged = [], [], 0
     for number in sorted(store[kind]):
         entry = store[kind][number]
-        if not is_due(number, entry, selection, now):
+        if entry.get('quarantined'):
+            skipped.append(dict(number=number, reason='quarantined: %s' % entry['quarantined'].get('reason', ''),
+                                status='quarantined'))
+            continue
+        settle = bool(entry.get('pending')) and selection.get('only') is None
+        change = not settle and is_selected(number, entry, selection, now)
+        if not (settle or change or number in gate):
             skipped.append(dict(number=number, reason='not due'))
             continue
         request = {'device': number, 'device_password': entry['current']}
         if kind == 'accounts':
-            device, problem = requesting_device(store, number, entry, default_device)
+            device, problem = requesting_device(store, number, entry, default_device, verified)
             if problem:
-                skipped.append(dict(number=number, reason=problem))
+                skipped.append(dict(number=number, reason=problem, status='failed' if change or settle else None))
                 continue
             request = {'device': device, 'device_password': store['devices'][device]['current'],
                        'account': number, 'account_password': entry['current']}
-        if not entry.get('pending'):
+        known = candidates(entry)  # before any new PIN: one never sent is never tried
+        if change and not planning:
             entry = store[kind][number] = dict(entry)
             entry['pending'] = generate(number, [entry['current']] + entry.get('history', []), policy, rng)
-        request['new_password'] = entry['pending']
+            staged += 1
+        request.update(new_password=entry.get('pending') or (
+            generate(number, [entry['current']], policy, rng) if change else entry['current']),
+            candidates=known, wrong_attempts=int(entry.get('wrong_attempts') or 0),
+            verify_only=not change)
         batch.append(request)
-    return {'store': store, 'batch': batch, 'skipped': skipped}
+    return {'store': store, 'batch': batch, 'skipped': skipped, 'staged': staged}
 
 
 def _writable(store, kind):
@@ -125,85 +218,170 @@ def _writable(store, kind):
     return store
 
 
-def _settle(entry, now):
-    entry['history'] = ([entry['current']] + entry.get('history', []))[:HISTORY_KEPT]
-    entry['current'], entry['pending'], entry['changed_at'] = entry['pending'], None, now
+def _held(request, result):
+    """The PIN the PABX accepted last for this entry in this run, or None."""
+    holds = result.get('holds')
+    if holds == 'new':
+        return request['new_password']
+    if holds == 'current':
+        return request.get('account_password') if request.get('account') else request['device_password']
+    if holds == 'candidate':
+        listed = request.get('candidates') or []
+        index = result.get('candidate')
+        return listed[index] if isinstance(index, int) and 0 <= index < len(listed) else None
+    return None
 
 
-MODULE_TO_ROTATION = {
-    'changed': ('rotated', None),
-    'unchanged': ('rotated', 'the PABX already had the staged PIN (an earlier run was interrupted)'),
-    'would_change': ('would_rotate', None),
-    'rejected': ('out_of_sync', None),
-    'refused': ('failed', None),
-    'unconfirmed': ('failed', None),
-    'error': ('failed', None),
-}
+def _normal(entry):
+    """The entry with the fields schema 1 lacks filled in, to compare entries of either schema."""
+    return dict(dict(wrong_attempts=0, quarantined=None, sent=[], pending=None), **entry)
 
 
-def commit(staged, kind, results, now, check_mode=False, previous_report=None):
-    """Apply the module's per-entry results to a staged store: settle confirmed changes, drop refused ones.
+def _keep_sent(sent, now):
+    recent = [s for s in sent if parse_time(s['at']) and now - parse_time(s['at']) < datetime.timedelta(
+        days=SENT_KEPT_DAYS)]
+    return recent[:SENT_KEPT]
+
+
+def settle_entry(entry, request, result, stamp, now, max_wrong, planning=False):
+    """Apply one module result to a copy of its store entry; returns (entry, report status, reason)."""
+    entry = dict(entry)
+    status, held = result.get('status'), _held(request, result)
+    # a result without a count (an unexpected failure mid-entry) may have cost one: assume it did
+    spent = result.get('wrong_attempts')
+    entry['wrong_attempts'] = int(spent) if spent is not None else int(request.get('wrong_attempts') or 0) + 1
+    if planning:
+        return _judge(entry, status, held, stamp, max_wrong, planning=True, result=result)
+    if held is not None:
+        if held != entry['current']:  # the PABX holds another PIN the store knew: it becomes current
+            entry['history'] = ([entry['current']] + entry.get('history', []))[:HISTORY_KEPT]
+            entry['current'], entry['changed_at'] = held, stamp
+        found = _held(request, dict(result, holds='candidate'))  # what it held before this run's change
+        sent = [s for s in entry.get('sent') or [] if s['password'] not in (held, found)]
+        pending = entry.get('pending')
+        if pending and pending != held and (request.get('verify_only') or status == 'refused'):
+            # verified holding another PIN: this pending change did not apply; it may still, so keep it as sent
+            if status != 'refused':
+                sent.insert(0, {'password': pending, 'at': stamp})
+            pending = None
+        entry['pending'] = None if pending == held else pending
+        entry['sent'] = _keep_sent(sent, now)
+    elif status == 'refused':
+        entry['pending'] = None  # the PABX said no: nothing applied
+    return _judge(entry, status, held, stamp, max_wrong, result=result)
+
+
+def _judge(entry, status, held, stamp, max_wrong, planning=False, result=None):
+    """The report's status for an entry, quarantining it when nothing more may be sent for it."""
+    reason = (result or {}).get('msg', '')
+    if status in ('rejected', 'quarantined') or (held is None and entry['wrong_attempts'] >= max_wrong):
+        why = ('the PABX accepted none of the PINs the store has for it (changed at the console?)'
+               if status == 'rejected' else '%d wrong password(s) sent since it was last known good, the budget '
+               '(digitro_max_wrong_attempts %d)' % (entry['wrong_attempts'], max_wrong))
+        entry['quarantined'] = entry.get('quarantined') or {'reason': why, 'at': stamp}
+        return entry, 'quarantined', '%s; nothing more is sent for it until a person resolves it' % why
+    if status == 'would_change':
+        return entry, 'would_rotate', ''
+    if status == 'changed':
+        return entry, 'rotated', ''
+    if status == 'unchanged' and not result.get('pure_check'):
+        return entry, 'rotated', 'the PABX already had the staged PIN (an earlier run was interrupted)'
+    if status in ('verified', 'unchanged'):
+        if result.get('was_pending') and not entry.get('pending') and not planning:
+            reason = 'an earlier change did not show: its PIN is kept as a candidate, and the next run rotates it'
+        return entry, 'verified', reason
+    return entry, 'failed', reason
+
+
+def commit(staged, kind, results, now, check_mode=False, previous_report=None, max_wrong=DEFAULT_MAX_WRONG_ATTEMPTS,
+           verified=None):
+    """Apply the module's per-entry results to a staged store: settle what verified, quarantine what must stop.
 
     ``staged`` is what ``stage`` returned; ``results`` are the module's per-entry results in batch order,
     or the runs of a loop over chunks of the batch (each with its own ``results``). Results are matched
     to the batch by position: the numbers the module echoes may be masked by Ansible when they happen
-    to equal a PIN (a ``no_log`` value). Returns {store, report}: ``report`` is ``previous_report`` with
-    one row per entry of this round added or replaced (a retry round replaces its entries' rows) and a
-    ``skipped`` row for each entry left out and not yet reported; no PIN is in it. ``refused`` lists the
-    numbers whose new PIN the PABX refused in this round: the ones a retry with a fresh PIN may fix;
-    ``counts`` is ``summarize(report)``.
+    to equal a PIN (a ``no_log`` value). In check mode only the wrong-attempt ledger is recorded.
+    Returns {store, report, refused, verified, unsaved, counts}: ``unsaved`` says whether the store differs
+    from the one loaded (a save is due); ``report`` is ``previous_report`` with one row per
+    entry of this round added or replaced and a row for each entry left out and not yet reported; no PIN
+    is in it. ``refused`` lists the numbers whose new PIN the PABX refused (a retry with a fresh PIN may
+    fix those); ``verified`` the numbers (with ``verified`` given before) the PABX accepted a PIN of, and
+    that have no change in doubt; ``counts`` is ``summarize(report)``.
     """
     store, batch = _writable(check_store(staged['store']), kind), staged['batch']
-    refused = []
+    refused, verified = [], list(verified or [])
     results = [r for run in results for r in run['results']] if results and 'results' in results[0] else results
     if len(results) != len(batch):
         raise StoreError('%d results for a batch of %d: the run did not finish; the staged PINs stay in the store'
                          % (len(results), len(batch)))
-    stamp = now.strftime('%Y-%m-%dT%H:%M:%SZ')
-    report = []
+    stamp = now.strftime(TIME_FORMAT)
+    report, changed = [], staged.get('staged', 0) > 0
     for request, result in zip(batch, results):
         number = request.get('account') or request['device']
-        entry = store[kind][number] = dict(store[kind][number])
-        status, note = MODULE_TO_ROTATION.get(result.get('status'), ('failed', None))
-        if status == 'rotated' and not check_mode:
-            _settle(entry, stamp)
-        elif result.get('status') == 'refused':
-            entry['pending'] = None  # the PABX said no: the current PIN is certainly still in force
+        current = request.get('account_password') if request.get('account') else request['device_password']
+        result = dict(result, pure_check=request['new_password'] == current,
+                      was_pending=bool(store[kind][number].get('pending')))
+        entry, status, reason = settle_entry(store[kind][number], request, result, stamp, now, int(max_wrong),
+                                             planning=check_mode)
+        changed = changed or _normal(entry) != _normal(store[kind][number])
+        store[kind][number] = entry
+        if result.get('status') == 'refused':
             refused.append(number)
-        report.append(dict(kind=kind, number=number, status=status, reason=note or result.get('msg', ''),
+        if result.get('holds') and not entry.get('pending') and not entry.get('quarantined'):
+            verified.append(number)
+        report.append(dict(kind=kind, number=number, status=status, reason=reason,
                            pending=bool(entry.get('pending'))))
     replaced = set((row['kind'], row['number']) for row in report)
     kept = [row for row in previous_report or [] if (row['kind'], row['number']) not in replaced]
     known = replaced | set((row['kind'], row['number']) for row in kept)
-    skipped = [dict(kind=kind, number=s['number'], status='skipped', reason=s['reason'], pending=False)
-               for s in staged.get('skipped', []) if (kind, s['number']) not in known]
+    skipped = [dict(kind=kind, number=s['number'], status=s.get('status') or 'skipped', reason=s['reason'],
+                    pending=False) for s in staged.get('skipped', []) if (kind, s['number']) not in known]
     report = kept + report + skipped
-    return {'store': store, 'report': report, 'refused': refused, 'counts': summarize(report)}
+    changed = changed or (store.get('schema') != SCHEMA and not check_mode)
+    store['schema'] = SCHEMA
+    return {'store': store, 'report': report, 'refused': refused, 'verified': verified, 'unsaved': changed,
+            'counts': summarize(report)}
 
 
 def import_rows(store, csv_text, now, overwrite=False):
-    """Merge ``kind,number,password[,device]`` rows (a PABX administration export) into the store."""
+    """Merge ``kind,number,password[,device]`` rows (a PABX administration export) into the store.
+
+    A row for a quarantined entry resolves it (the operator read what the PABX holds); ``overwrite`` replaces
+    the others. A replaced entry keeps its history, and a pending PIN becomes a sent one: it may still apply.
+    """
     store = copy.deepcopy(check_store(store)) if store else empty_store()
     reader = csv.DictReader(io.StringIO(csv_text))
     missing = set(['kind', 'number', 'password']) - set(reader.fieldnames or [])
     if missing:
         raise StoreError('the CSV lacks the column(s) %s (expected kind,number,password[,device])'
                          % ', '.join(sorted(missing)))
-    added = kept = 0
+    added = kept = resolved = 0
+    stamp = now.strftime(TIME_FORMAT)
     for line, row in enumerate(reader, start=2):
         kind = {'device': 'devices', 'account': 'accounts'}.get((row['kind'] or '').strip())
         number, password = (row['number'] or '').strip(), (row['password'] or '').strip()
         if kind is None or not number.isdigit() or not password:
             raise StoreError('CSV line %d: expected kind device|account, a numeric number and a password' % line)
-        if number in store[kind] and not overwrite:
+        old = store[kind].get(number)
+        if old and not overwrite and not old.get('quarantined'):
             kept += 1
             continue
         entry = {'current': password, 'pending': None, 'history': [], 'changed_at': None}
+        if old:
+            entry.update(history=([old['current']] + old.get('history', []))[:HISTORY_KEPT],
+                         sent=_keep_sent(([{'password': old['pending'], 'at': stamp}] if old.get('pending') else [])
+                                         + (old.get('sent') or []), now), changed_at=old.get('changed_at'))
+            entry['sent'] = [s for s in entry['sent'] if s['password'] != password]
+            if old.get('device'):
+                entry['device'] = old['device']
         if kind == 'accounts' and (row.get('device') or '').strip():
             entry['device'] = row['device'].strip()
         store[kind][number] = entry
-        added += 1
-    return {'store': store, 'added': added, 'kept': kept}
+        if old and old.get('quarantined'):
+            resolved += 1
+        else:
+            added += 1
+    return {'store': store, 'added': added, 'kept': kept, 'resolved': resolved}
 
 
 def render(rows, header=None):
@@ -221,9 +399,6 @@ def table(rows):
                      for row in rows)
 
 
-ATTENTION = ('out_of_sync', 'failed')
-
-
 def summarize(report):
     """Rows per status, and the totals a run is judged by: ``due`` (not skipped) and ``attention``."""
     counts = dict((status, 0) for status in STATUSES)
@@ -232,3 +407,8 @@ def summarize(report):
     counts.update(total=len(report), due=len(report) - counts['skipped'],
                   attention=sum(counts[status] for status in ATTENTION))
     return counts
+
+
+def stats(counts):
+    """The counts as AWX's ``set_stats`` gets them, one ``digitro_rotation_<status>`` each."""
+    return dict(('digitro_rotation_' + name, int(counts.get(name, 0))) for name in STATUSES + ('due', 'attention'))

@@ -18,6 +18,11 @@ description:
     but accepts O(new_password), the change is already in place and nothing is done. If it rejects both, the entry
     is reported out of sync (status V(rejected)) and no further password is tried, since PABXs lock an extension
     after a few wrong attempts.
+  - Every wrong password sent counts against O(max_wrong_attempts), per entry, together with the wrong attempts
+    the caller says were already spent (O(batch[].wrong_attempts)). Once the budget is spent, nothing more is sent
+    for that entry (status V(quarantined)). A password the PABX accepts resets the count.
+  - A password that was never sent to the PABX is never tried. With O(batch[].candidates) the caller lists exactly
+    which other passwords the PABX may hold; without it, only O(new_password) is.
   - After C(altera-senha) the new password is confirmed with C(verifica-senha), a few times within
     O(confirm_timeout), because the PABX answers before it applies a change. A change whose answer was lost is
     also confirmed this way before anything is decided.
@@ -58,6 +63,13 @@ options:
       - The password the device or account must have.
       - Required unless O(batch) is used.
     type: str
+  max_wrong_attempts:
+    description:
+      - Most wrong passwords to send to one device or account since it was last known good, counting the ones
+        spent before this run (O(batch[].wrong_attempts)). Set it below the PABX's lockout threshold.
+      - If not set, the value of the E(DIGITRO_MAX_WRONG_ATTEMPTS) environment variable is used, else V(2).
+    type: int
+    default: 2
   confirm_timeout:
     description:
       - Seconds within which the new password must verify after the change was sent.
@@ -89,6 +101,21 @@ options:
         description: The password the device or account must have.
         type: str
         required: true
+      candidates:
+        description:
+          - Passwords the device or account may hold instead of the current one (a change sent earlier whose
+            outcome never showed), tried in this order, within the budget, when the current one is rejected.
+          - If not set, O(batch[].new_password) is the only one. An empty list tries nothing else.
+        type: list
+        elements: str
+      wrong_attempts:
+        description: Wrong passwords already sent to this device or account since it was last known good.
+        type: int
+        default: 0
+      verify_only:
+        description: Only find out which password the PABX accepts; never send a change.
+        type: bool
+        default: false
 seealso:
   - module: digitro.pabx.digitro_user_validate
   - ref: digitro.pabx.password_rotation
@@ -165,7 +192,9 @@ results:
         - V(changed), the password was changed and confirmed.
         - V(unchanged), the new password was already in place.
         - V(would_change), check mode, the current password verified and a change would be sent.
-        - V(rejected), neither the current nor the new password verifies (out of sync); nothing was sent.
+        - V(verified), O(batch[].verify_only), the PABX accepts the current password or a candidate (RV(results[].holds)).
+        - V(rejected), none of the passwords tried verifies (out of sync); no change was sent.
+        - V(quarantined), the wrong-attempt budget was already spent; nothing was sent.
         - V(refused), the PABX refused the change (for example a PIN its policy rejects); the current password stays.
         - V(unconfirmed), the change was sent but the new password did not verify in time; either may be in force.
         - V(error), the entry could not be processed (for example the PABX answered 500 to every try).
@@ -175,7 +204,25 @@ results:
       description: Whether the entry changed (or would change, in check mode).
       type: bool
     failed:
-      description: Whether the entry failed (V(rejected), V(refused), V(unconfirmed), V(error)).
+      description: Whether the entry failed (V(rejected), V(refused), V(unconfirmed), V(error), V(quarantined)).
+      type: bool
+    wrong_attempts:
+      description:
+        - Wrong passwords sent to the entry since it was last known good, at the end of this run
+          (the given O(batch[].wrong_attempts) plus this run's, or 0 once a password verified).
+      type: int
+      sample: 0
+    holds:
+      description:
+        - Which password the PABX accepted last in this run, V(current), V(new) or V(candidate); null when none did.
+      type: str
+      sample: new
+    candidate:
+      description: With RV(results[].holds=candidate), the index in O(batch[].candidates) of the accepted password.
+      type: int
+      returned: when a candidate was accepted
+    sent:
+      description: Whether a change request was sent (whatever its outcome).
       type: bool
     msg:
       description: What happened, in words, with the PABX's own message on failure; never a password.
@@ -188,19 +235,35 @@ summary:
   sample: {"changed": 998, "unchanged": 1, "rejected": 1}
 '''
 
+from ansible.module_utils.basic import env_fallback
+
 from ansible_collections.digitro.pabx.plugins.module_utils._module import ACCOUNT_OPTIONS, DEVICE_OPTIONS, PabxModule
 from ansible_collections.digitro.pabx.plugins.module_utils._password import ensure_password
+from ansible_collections.digitro.pabx.plugins.module_utils._validation import check_password
 
 ENTRY_OPTIONS = dict(DEVICE_OPTIONS, new_password=dict(type='str', no_log=True), **ACCOUNT_OPTIONS)
+BATCH_ONLY_OPTIONS = dict(candidates=dict(type='list', elements='str', no_log=True),
+                          wrong_attempts=dict(type='int', default=0), verify_only=dict(type='bool', default=False))
 
 
 class PasswordModule(PabxModule):
     def entry_errors(self, prefix, entry):
+        errors = [check_password('%scandidates[%d]' % (prefix, i), p) for i, p in enumerate(entry.get('candidates') or [])]
+        if (entry.get('wrong_attempts') or 0) < 0:
+            errors.append('%swrong_attempts must not be negative' % prefix)
         if entry.get('account') and not entry.get('account_password'):
-            return ['%saccount_password is required with %saccount' % (prefix, prefix)]
+            errors.append('%saccount_password is required with %saccount' % (prefix, prefix))
         if entry.get('account_password') and not entry.get('account'):
-            return ['%saccount_password is set but %saccount is not' % (prefix, prefix)]
-        return []
+            errors.append('%saccount_password is set but %saccount is not' % (prefix, prefix))
+        return [e for e in errors if e]
+
+    def option_errors(self):
+        errors = []
+        if self.params['confirm_timeout'] < 0:
+            errors.append('confirm_timeout must be 0 or more seconds')
+        if self.params['max_wrong_attempts'] < 1:
+            errors.append('max_wrong_attempts must be at least 1 (set it below the PABX lockout threshold)')
+        return errors
 
 
 def diff_line(result):
@@ -213,11 +276,14 @@ def main():
     module = PasswordModule(
         ENTRY_OPTIONS, ('device', 'device_password', 'new_password'),
         password_fields=('device_password', 'account_password', 'new_password'),
-        extra_options=dict(confirm_timeout=dict(type='float', default=5)),
-        supports_check_mode=True)
+        extra_options=dict(confirm_timeout=dict(type='float', default=5),
+                           max_wrong_attempts=dict(type='int', default=2,
+                                                   fallback=(env_fallback, ['DIGITRO_MAX_WRONG_ATTEMPTS']))),
+        batch_only_options=BATCH_ONLY_OPTIONS, supports_check_mode=True)
     entries = module.entries()
-    timeout = module.params['confirm_timeout']
-    results = module.run(entries, lambda client, entry: ensure_password(client, entry, module.check_mode, timeout))
+    timeout, budget = module.params['confirm_timeout'], module.params['max_wrong_attempts']
+    results = module.run(entries, lambda client, entry: ensure_password(client, entry, module.check_mode, timeout,
+                                                                        budget))
     module.finish(results, [diff_line(r) for r in results])
 
 

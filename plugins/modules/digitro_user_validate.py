@@ -48,6 +48,14 @@ options:
     description:
       - The password of O(account) to check. Required unless O(batch) is used.
     type: str
+  max_wrong_attempts:
+    description:
+      - Most refused validations in a row to allow per account, counting the ones before this run
+        (O(batch[].wrong_attempts)); an account that reached it is not asked about (status V(quarantined)).
+        Set it below the PABX's lockout threshold.
+      - If not set, the value of the E(DIGITRO_MAX_WRONG_ATTEMPTS) environment variable is used, else V(2).
+    type: int
+    default: 2
   fail_on_invalid:
     description:
       - Fail when an account is not valid, instead of returning RV(valid=false).
@@ -75,6 +83,10 @@ options:
         description: The password of O(batch[].account) to check.
         type: str
         required: true
+      wrong_attempts:
+        description: Refused passwords already sent for this account since it was last known good.
+        type: int
+        default: 0
 seealso:
   - module: digitro.pabx.digitro_password
 '''
@@ -144,11 +156,17 @@ results:
       description: The attributes the PABX returned, when valid.
       type: dict
     status:
-      description: V(valid), V(invalid), or V(error) when the PABX could not answer the question.
+      description:
+        - V(valid), V(invalid), or V(error) when the PABX could not answer the question.
+        - V(quarantined) when the account's wrong-attempt budget was already spent; nothing was sent.
       type: str
     failed:
-      description: V(true) on V(error), and on V(invalid) with O(fail_on_invalid=true).
+      description: V(true) on V(error) and V(quarantined), and on V(invalid) with O(fail_on_invalid=true).
       type: bool
+    wrong_attempts:
+      description: Refused passwords sent for the account since it was last known good, after this run.
+      type: int
+      sample: 0
     msg:
       description: What happened; never a password.
       type: str
@@ -159,6 +177,8 @@ summary:
   type: dict
   sample: {"valid": 480, "invalid": 20}
 '''
+
+from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.digitro.pabx.plugins.module_utils import _api
 from ansible_collections.digitro.pabx.plugins.module_utils._batch import describe, identity
@@ -173,8 +193,14 @@ def user_attributes(answer):
     return dict((_api.USER_ATTRIBUTES.get(key, key.lower()), value) for key, value in answer.items())
 
 
-def validate(client, entry, fail_on_invalid):
+def validate(client, entry, fail_on_invalid, max_wrong_attempts=2):
     result = identity(entry)
+    spent = int(entry.get('wrong_attempts') or 0)
+    if spent >= max_wrong_attempts:
+        result.update(valid=False, status='quarantined', changed=False, failed=True, wrong_attempts=spent,
+                      msg='%s: nothing sent, %d refused password(s) were already sent since it was last known good '
+                          '(max_wrong_attempts %d)' % (describe(entry), spent, max_wrong_attempts))
+        return result
     body = {_api.DEVICE: entry['device'], _api.DEVICE_PASSWORD: entry['device_password'],
             _api.ACCOUNT: entry['account'], _api.ACCOUNT_PASSWORD: entry['account_password']}
     try:
@@ -182,10 +208,10 @@ def validate(client, entry, fail_on_invalid):
     except PabxError as exc:
         if exc.status != 403:
             raise
-        result.update(valid=False, status='invalid', changed=False, failed=fail_on_invalid,
+        result.update(valid=False, status='invalid', changed=False, failed=fail_on_invalid, wrong_attempts=spent + 1,
                       msg='%s is not valid: %s' % (describe(entry), exc.pabx_message or 'refused'))
         return result
-    result.update(valid=True, status='valid', changed=False, failed=False, user=user_attributes(answer),
+    result.update(valid=True, status='valid', changed=False, failed=False, user=user_attributes(answer), wrong_attempts=0,
                   msg='%s is valid' % describe(entry))
     return result
 
@@ -193,11 +219,14 @@ def validate(client, entry, fail_on_invalid):
 def main():
     module = PabxModule(ENTRY_OPTIONS, ('device', 'device_password', 'account', 'account_password'),
                         password_fields=('device_password', 'account_password'),
-                        extra_options=dict(fail_on_invalid=dict(type='bool', default=False)),
+                        extra_options=dict(fail_on_invalid=dict(type='bool', default=False),
+                                           max_wrong_attempts=dict(type='int', default=2, fallback=(
+                                               env_fallback, ['DIGITRO_MAX_WRONG_ATTEMPTS']))),
+                        batch_only_options=dict(wrong_attempts=dict(type='int', default=0)),
                         supports_check_mode=True)
     entries = module.entries()
-    fail_on_invalid = module.params['fail_on_invalid']
-    module.finish(module.run(entries, lambda client, entry: validate(client, entry, fail_on_invalid)))
+    fail_on_invalid, budget = module.params['fail_on_invalid'], module.params['max_wrong_attempts']
+    module.finish(module.run(entries, lambda client, entry: validate(client, entry, fail_on_invalid, budget)))
 
 
 if __name__ == '__main__':

@@ -76,7 +76,7 @@ def private_data_dir(tmp_path, emulator, collections, secret):
     (pdd / 'env' / 'extravars').write_text(json.dumps({
         'credential_store_import_csv': str(tmp_path / 'initial.csv'),
         'password_rotation_report_dir': str(tmp_path / 'reports'),
-        'password_rotation_pin_length': 8}))
+        'digitro_pin_policy': {'length': 8}}))
     env = injected_env({'url': emulator.url, 'api_key': API_KEY, 'validate_certs': True, 'ca_cert': '',
                         'store_secret': secret}, '')
     env.update(ANSIBLE_COLLECTIONS_PATH=collections)

@@ -25,7 +25,7 @@ def test_build_install_and_ansible_doc(tmp_path):
         assert doc.returncode == 0, doc.stderr
         assert 'DIGITRO_URL' in doc.stdout and 'EXAMPLES' in doc.stdout and 'RETURN VALUES' in doc.stdout
         assert str(collections) in doc.stdout  # rendered from the installed copy, not the checkout
-    for action in ('vault_store', 'report_files'):
+    for action in ('vault_store', 'report_files', 'store_lock'):
         doc = subprocess.run([os.path.join(BIN, 'ansible-doc'), 'digitro.pabx.' + action], capture_output=True,
                              text=True, env=env, cwd=str(tmp_path), check=False)
         assert doc.returncode == 0 and 'RETURN VALUES' in doc.stdout, doc.stderr

@@ -53,7 +53,7 @@ def test_roles_and_playbooks_leak_nothing(start_emulator, tmp_path):
     for kind in ('devices', 'accounts'):
         for number, spec in emulator.site[kind].items():
             spec['password'] = eight_digit[number]
-    site = Site(emulator, tmp_path, host_vars={'password_rotation_pin_length': 8, 'password_audit_max_findings': -1,
+    site = Site(emulator, tmp_path, host_vars={'digitro_pin_policy': {'length': 8}, 'password_audit_max_findings': -1,
                                                'password_rotation_max_fail_percent': 100})
     devices, agents = list(emulator.site['devices']), list(emulator.site['accounts'])
     roster = {'dac_sessions_roster': [{'device': d, 'account': a} for d, a in zip(devices, agents)],

@@ -44,7 +44,7 @@ def test_check_mode_plans_and_writes_nothing(start_emulator, tmp_path):
     for check, variables in ((True, None), (False, {'digitro_dry_run': 'true'})):   # --check, or an AWX survey
         run = site.run('rotate_passwords.yml', variables, check=check)
         assert run.returncode == 0, run.stdout[-3000:]
-        assert 'would_rotate' in run.stdout and 'check mode: nothing changed' in run.stdout
+        assert 'would_rotate' in run.stdout and 'dry run: nothing changed' in run.stdout
         assert site.store() == store_before
         assert 'op_altera-senha' not in site.emulator.state()['stats']
 
@@ -62,12 +62,21 @@ def test_a_killed_run_is_rolled_forward(start_emulator, tmp_path):
     assert site.unknown_to_store() == []  # staged before the PABX was touched
     pending = sum(1 for entry in site.store()['devices'].values() if entry['pending'])
     assert pending == 160
+    # the next run settles every change in doubt by verification only: never a second change request (the
+    # killed job's module finishes its chunk first, and the next module waits for it)
     run = site.run('rotate_passwords.yml')
     assert run.returncode == 0, run.stdout[-3000:]
     assert site.mismatched() == []
+    assert site.emulator.state()['stats']['op_altera-senha'] <= 160
     rows = site.latest_report()['entries']
     rolled = [r for r in rows if 'interrupted' in r['reason']]
-    assert len(rolled) >= 40 and all(r['status'] == 'rotated' for r in rows)  # rolled forward
+    assert len(rolled) >= 40 and all(r['status'] in ('rotated', 'verified') for r in rows)  # rolled forward
+    # and the run after rotates those whose change never applied, once each
+    not_applied = sum(1 for r in rows if r['status'] == 'verified')
+    initial = {n: spec['password'] for n, spec in site.emulator.site['devices'].items()}
+    assert site.run('rotate_passwords.yml', {'password_rotation_max_age_days': 1}).returncode == 0
+    assert site.emulator.state()['stats']['op_altera-senha'] <= 160 + not_applied
+    assert site.mismatched() == [] and all(p != initial[n] for n, p in site.emulator.passwords().items())
     assert max(d['wrong_attempts'] for d in site.emulator.state()['devices'].values()) <= 2
     # the killed job's worker outlives it, waiting to report to a parent that is gone: end it
     subprocess.run(['pkill', '-9', '-f', site.inventory], check=False)

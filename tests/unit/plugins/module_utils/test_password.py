@@ -76,11 +76,13 @@ def test_lost_answer_is_confirmed_before_deciding():
     assert pabx.calls == [V, C, V]
 
 
-def test_ignored_change_is_unconfirmed_after_three_tries():
+def test_ignored_change_is_unconfirmed_and_costs_one_attempt():
     pabx = FakePabx('1111', change='ignore')
     result = run(pabx)
     assert result['status'] == 'unconfirmed' and 'keep both passwords' in result['msg']
-    assert pabx.calls == [V, C, V, V, V]
+    # the new PIN once, then the old one while it still works: a correct password costs no attempt
+    assert pabx.calls == [V, C, V, V, V, V]
+    assert result['holds'] == 'current' and result['wrong_attempts'] == 0 and result['sent']
 
 
 def test_same_password_only_verifies():
@@ -118,3 +120,125 @@ def test_a_forbidden_change_is_verified_not_assumed_refused(raced_to, status):
     pabx = RacedPabx('1111', raced_to)
     assert run(pabx)['status'] == status
     assert pabx.calls[:2] == [V, C]
+
+
+def test_a_spent_budget_sends_nothing():
+    pabx = FakePabx('1111')
+    result = run(pabx, entry=dict(ENTRY, wrong_attempts=2))
+    assert result['status'] == 'quarantined' and result['failed'] and pabx.calls == []
+    assert 'max_wrong_attempts 2' in result['msg']
+
+
+def test_the_budget_left_limits_the_passwords_tried():
+    pabx = FakePabx('9999')
+    result = run(pabx, entry=dict(ENTRY, wrong_attempts=1, candidates=['3333', '2222']))
+    assert pabx.calls == [V] and result['status'] == 'rejected' and result['wrong_attempts'] == 2
+    assert '2 more not tried' in result['msg']
+
+
+def test_a_pin_never_sent_is_never_tried():
+    for check_mode in (False, True):
+        pabx = FakePabx('9999')
+        result = run(pabx, check_mode, entry=dict(ENTRY, candidates=[]))
+        assert pabx.calls == [V] and result['status'] == 'rejected' and result['wrong_attempts'] == 1
+
+
+def test_a_candidate_is_found_and_changed_from():
+    pabx = FakePabx('3333')
+    result = run(pabx, entry=dict(ENTRY, candidates=['3333', '4444']))
+    assert result['status'] == 'changed' and result['candidate'] == 0 and pabx.password == '2222'
+    assert pabx.calls == [V, V, C, V] and result['wrong_attempts'] == 0
+
+
+def test_verify_only_never_changes():
+    pabx = FakePabx('1111')
+    result = run(pabx, entry=dict(ENTRY, verify_only=True, candidates=['2222']))
+    assert result['status'] == 'verified' and result['holds'] == 'current' and pabx.calls == [V]
+    pabx = FakePabx('2222')
+    result = run(pabx, entry=dict(ENTRY, verify_only=True, candidates=['2222']))
+    assert result['status'] == 'unchanged' and result['holds'] == 'new' and C not in pabx.calls
+
+
+class LatePabx(FakePabx):
+    """Answers the change at once and applies it after ``after`` more verifications."""
+
+    def __init__(self, password, after):
+        super().__init__(password, change='ignore')
+        self.after, self.staged = after, None
+
+    def call(self, operation, body):
+        if operation == _api.CHANGE_PASSWORD:
+            self.staged = body[_api.NEW_PASSWORD]
+        elif self.staged is not None:
+            self.after -= 1
+            if self.after < 0:
+                self.password, self.staged = self.staged, None
+        return super().call(operation, body)
+
+
+def test_a_late_apply_is_confirmed_without_spending_the_budget():
+    pabx = LatePabx('1111', after=2)
+    result = run(pabx)
+    assert result['status'] == 'changed' and result['wrong_attempts'] == 0
+    assert pabx.calls == [V, C, V, V, V, V]  # new (not yet), old (ok), old (no longer), new (yes)
+
+
+class CountingPabx(FakePabx):
+    """A fake PABX that counts wrong passwords in a row, as a lockout does."""
+
+    def __init__(self, password, change, start, race=None, late=None):
+        super().__init__(password, change)
+        self.in_a_row, self.most, self.race, self.late, self.pending = start, start, race, late, None
+
+    def call(self, operation, body):
+        if operation == _api.CHANGE_PASSWORD and self.race:
+            self.calls.append(operation)
+            self.password = self.race
+            raise PabxError('altera-senha for device 1000 failed: HTTP 403 Forbidden', status=403)
+        if operation == _api.CHANGE_PASSWORD and self.late is not None:
+            self.pending = body[_api.NEW_PASSWORD]
+            self.calls.append(operation)
+            return {}
+        if operation == _api.VERIFY_PASSWORD:
+            if self.pending is not None and self.late <= 0:
+                self.password, self.pending = self.pending, None
+            if self.late is not None:
+                self.late -= 1
+            if body[_api.DEVICE_PASSWORD] != self.password:
+                self.in_a_row += 1
+                self.most = max(self.most, self.in_a_row)
+            else:
+                self.in_a_row = 0
+        return super().call(operation, body)
+
+
+try:
+    from hypothesis import given, settings, strategies as st
+except ImportError:  # pragma: no cover - hypothesis is a development requirement
+    given = None
+
+if given:
+    PINS = st.sampled_from(['1111', '2222', '3333', '4444', '5555'])
+
+    @settings(max_examples=400, deadline=None)
+    @given(holds=PINS, change=st.sampled_from(['apply', 'refuse', 'lose', 'ignore']), start=st.integers(0, 3),
+           limit=st.integers(1, 4), candidates=st.one_of(st.none(), st.lists(PINS, max_size=4)),
+           race=st.one_of(st.none(), PINS), late=st.one_of(st.none(), st.integers(0, 6)),
+           check_mode=st.booleans(), verify_only=st.booleans())
+    def test_wrong_attempts_in_a_row_never_exceed_the_budget(holds, change, start, limit, candidates, race, late,
+                                                             check_mode, verify_only):
+        pabx = CountingPabx(holds, change, start, race, late)
+        entry = dict(ENTRY, wrong_attempts=start, candidates=candidates, verify_only=verify_only)
+        result = ensure_password(pabx, entry, check_mode, 1, limit, sleep=lambda s: None)
+        assert pabx.most <= max(start, limit)          # never past the budget, counting earlier runs
+        assert result['wrong_attempts'] == pabx.in_a_row  # what the store will record is the PABX's count
+        if result['status'] in ('changed', 'unchanged'):
+            assert pabx.password == '2222'
+        if check_mode or verify_only or (result['status'] == 'rejected' and not race):
+            assert C not in pabx.calls
+        if result['status'] == 'quarantined':
+            assert pabx.calls == []
+        if result['status'] == 'rejected':
+            assert result['holds'] is None and result['failed']
+        if start >= limit:
+            assert pabx.calls == [] and result['status'] == 'quarantined'

@@ -65,5 +65,13 @@ def test_generation_uses_the_secure_source_by_default():
 
 
 def test_impossible_policy_says_so():
-    with pytest.raises(ValueError, match='relax it'):
+    with pytest.raises(ValueError, match='min_distinct must be 1 to length'):
         generate(policy={'length': 4, 'min_distinct': 5})
+
+
+@pytest.mark.parametrize('policy, message', [
+    ({'lenght': 6}, "unknown setting 'lenght'"), ({'length': 'six'}, 'length must be a whole number'),
+    ({'length': 20}, 'length must be 4 to 12')])
+def test_a_bad_policy_names_the_setting(policy, message):
+    with pytest.raises(ValueError, match=message):
+        generate(policy=policy)

@@ -23,16 +23,26 @@ def staged(doc, selection=None):
     return _rotation.stage(doc, 'devices', selection or ALL, {}, NOW, rng=random.Random(1))
 
 
-def test_stage_adds_pending_and_keeps_an_existing_one():
+def test_stage_adds_pending_and_settles_an_existing_one_by_verification_only():
     plan = staged(store(d1000=('111222', None), d1001=('333444', '582914')))
     assert plan['store']['devices']['1001']['pending'] == '582914'
     new = plan['store']['devices']['1000']['pending']
-    assert new and new != '111222'
-    assert plan['batch'] == [dict(device='1000', device_password='111222', new_password=new),
-                             dict(device='1001', device_password='333444', new_password='582914')]
+    assert new and new != '111222' and plan['staged'] == 1
+    assert plan['batch'] == [
+        dict(device='1000', device_password='111222', new_password=new, candidates=[], wrong_attempts=0,
+             verify_only=False),
+        dict(device='1001', device_password='333444', new_password='582914', candidates=['582914'],
+             wrong_attempts=0, verify_only=True)]
 
 
-def test_selection_targets_pattern_age_and_pending_always_due():
+def test_planning_stores_no_pin_and_lists_no_unsent_one():
+    doc = store(d1000=('111222', None))
+    plan = _rotation.stage(doc, 'devices', ALL, {}, NOW, planning=True)
+    assert plan['store']['devices']['1000'].get('pending') is None and plan['staged'] == 0
+    assert plan['batch'][0]['candidates'] == [] and not plan['batch'][0]['verify_only']
+
+
+def test_selection_targets_pattern_age_and_pending_always_settled():
     doc = store(d1000=('111222', None), d1001=('333444', None), d2000=('555666', '582914'))
     doc['devices']['1001']['changed_at'] = '2026-11-20T00:00:00Z'
     plan = staged(doc, {'targets': 'all', 'pattern': '^10', 'max_age_days': 30})
@@ -42,20 +52,40 @@ def test_selection_targets_pattern_age_and_pending_always_due():
     assert [b['device'] for b in only['batch']] == ['1001']  # a retry round leaves other pending ones alone
 
 
-def result(status):
-    return {'status': status, 'msg': 'm'}
+@pytest.mark.parametrize('targets, expected', [
+    ('all', 'all'), (['all'], 'all'), ('1000,1001', ['1000', '1001']), ('1000 1001\n', ['1000', '1001']),
+    ('1000;\r\n1001', ['1000', '1001']), ([1000, '1001'], ['1000', '1001'])])
+def test_targets_split_on_commas_spaces_and_newlines(targets, expected):
+    doc = store(d1000=('111222', None), d1001=('333444', None))
+    assert _rotation.selection(doc, targets)['targets'] == expected
+
+
+@pytest.mark.parametrize('targets, pattern, message', [
+    ('1000,9999', '', 'does not have: 9999'), ('', '', 'targets is empty'), (' , ', '', 'targets is empty'),
+    ('all', '([', 'password_rotation_pattern')])
+def test_a_selection_mistake_is_an_error_naming_the_option(targets, pattern, message):
+    with pytest.raises(_rotation.StoreError, match=message):
+        _rotation.selection(store(d1000=('111222', None)), targets, pattern)
+
+
+def result(status, holds=None, wrong=0, **extra):
+    default = {'changed': 'new', 'unchanged': 'new', 'refused': 'current', 'would_change': 'current',
+               'verified': 'current'}.get(status)
+    return dict({'status': status, 'msg': 'm', 'holds': holds or default, 'wrong_attempts': wrong}, **extra)
 
 
 @pytest.mark.parametrize('status, current, pending, row', [
     ('changed', 'NEW', None, 'rotated'),
     ('unchanged', 'NEW', None, 'rotated'),
     ('refused', 'OLD', None, 'failed'),
-    ('rejected', 'OLD', 'NEW', 'out_of_sync'),
+    ('rejected', 'OLD', 'NEW', 'quarantined'),
     ('unconfirmed', 'OLD', 'NEW', 'failed'),
     ('error', 'OLD', 'NEW', 'failed'),
 ])
 def test_commit_settles_only_what_is_certain(status, current, pending, row):
-    plan = staged(store(d1000=('OLD', 'NEW')))
+    plan = staged(store(d1000=('OLD', None)))
+    plan['store']['devices']['1000']['pending'] = 'NEW'
+    plan['batch'][0].update(new_password='NEW', verify_only=False)
     done = _rotation.commit(plan, 'devices', [result(status)], NOW)
     entry = done['store']['devices']['1000']
     assert (entry['current'], entry['pending'], done['report'][0]['status']) == (current, pending, row)
@@ -64,20 +94,69 @@ def test_commit_settles_only_what_is_certain(status, current, pending, row):
     assert 'NEW' not in repr(done['report']) and 'OLD' not in repr(done['report'])
 
 
-def test_commit_matches_results_by_position_not_by_echoed_number():
+def test_a_change_in_doubt_found_not_applied_keeps_its_pin_as_sent_and_rotates_next_run():
     plan = staged(store(d1000=('OLD', 'NEW')))
-    masked = [{'status': 'changed', 'device': 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'}]
+    done = _rotation.commit(plan, 'devices', [result('verified', holds='current')], NOW)
+    entry = done['store']['devices']['1000']
+    assert (entry['current'], entry['pending'], entry['sent']) == ('OLD', None, [
+        {'password': 'NEW', 'at': '2026-11-27T03:00:00Z'}])
+    assert done['report'][0]['status'] == 'verified' and 'next run' in done['report'][0]['reason']
+    later = staged(done['store'])
+    assert later['batch'][0]['candidates'] == ['NEW'] and not later['batch'][0]['verify_only']
+    # the late apply of the old request lands after the next change: the sent PIN is found, not lost
+    found = _rotation.commit(later, 'devices', [result('changed', candidate=0)], NOW)
+    assert found['store']['devices']['1000']['sent'] == []
+
+
+def test_wrong_attempts_accumulate_across_runs_and_quarantine_at_the_budget():
+    doc = store(d1000=('OLD', None))
+    one = _rotation.commit(staged(doc), 'devices', [result('error', wrong=1)], NOW)
+    entry = one['store']['devices']['1000']
+    assert entry['wrong_attempts'] == 1 and not entry.get('quarantined')
+    again = staged(one['store'])
+    assert again['batch'][0]['wrong_attempts'] == 1
+    two = _rotation.commit(again, 'devices', [result('error', wrong=2)], NOW)
+    assert two['store']['devices']['1000']['quarantined']['reason'].startswith('2 wrong password')
+    assert two['report'][0]['status'] == 'quarantined'
+    third = staged(two['store'])
+    assert third['batch'] == [] and third['skipped'][0]['status'] == 'quarantined'
+    # a result without a count may have cost one
+    lost = _rotation.commit(staged(doc), 'devices', [{'status': 'error', 'msg': 'unexpected'}], NOW)
+    assert lost['store']['devices']['1000']['wrong_attempts'] == 1
+
+
+def test_a_success_resets_the_count():
+    doc = store(d1000=('OLD', None))
+    doc['devices']['1000']['wrong_attempts'] = 1
+    done = _rotation.commit(staged(doc), 'devices', [result('changed')], NOW)
+    assert done['store']['devices']['1000']['wrong_attempts'] == 0
+
+
+def test_commit_matches_results_by_position_not_by_echoed_number():
+    plan = staged(store(d1000=('OLD', None)))
+    masked = [dict(result('changed'), device='VALUE_SPECIFIED_IN_NO_LOG_PARAMETER')]
     assert _rotation.commit(plan, 'devices', masked, NOW)['store']['devices']['1000'][
-        'current'] == 'NEW'
+        'current'] == plan['batch'][0]['new_password']
     with pytest.raises(_rotation.StoreError, match='did not finish'):
         _rotation.commit(plan, 'devices', [], NOW)
 
 
-def test_check_mode_settles_nothing():
-    plan = staged(store(d1000=('OLD', None)))
-    done = _rotation.commit(plan, 'devices', [result('would_change')], NOW, check_mode=True)
-    assert done['report'][0]['status'] == 'would_rotate'
-    assert done['store']['devices']['1000']['current'] == 'OLD'
+def test_check_mode_settles_no_pin_but_records_the_ledger():
+    doc = store(d1000=('OLD', None), d1001=('OLD1', None))
+    plan = _rotation.stage(doc, 'devices', ALL, {}, NOW, planning=True)
+    done = _rotation.commit(plan, 'devices', [result('would_change'), result('rejected', wrong=1)], NOW,
+                            check_mode=True)
+    assert [r['status'] for r in done['report']] == ['would_rotate', 'quarantined']
+    assert done['store']['devices']['1000']['current'] == 'OLD' and done['unsaved']
+    assert done['store']['devices']['1001']['wrong_attempts'] == 1
+    quiet = _rotation.commit(_rotation.stage(doc, 'devices', ALL, {}, NOW, planning=True), 'devices',
+                             [result('would_change'), result('would_change')], NOW, check_mode=True)
+    assert not quiet['unsaved']  # a dry run that spent nothing leaves the store as it was
+
+
+def test_unknown_schema_is_refused():
+    with pytest.raises(_rotation.StoreError, match='schema 3'):
+        _rotation.check_store({'schema': 3, 'devices': {}, 'accounts': {}})
 
 
 def test_retry_round_rows_replace_earlier_rows():
@@ -106,13 +185,13 @@ def test_stage_and_commit_leave_their_input_untouched():
     before = json.dumps(doc, sort_keys=True)
     plan = staged(doc)
     planned = json.dumps(plan, sort_keys=True)
-    done = _rotation.commit(plan, 'devices', [result('changed'), result('refused')], NOW)
+    done = _rotation.commit(plan, 'devices', [result('changed'), result('unchanged')], NOW)
     assert json.dumps(doc, sort_keys=True) == before and json.dumps(plan, sort_keys=True) == planned
     assert done['store']['devices']['1000']['current'] != 'OLD' and done['store']['devices']['1001']['pending'] is None
 
 
 def test_summary_counts_statuses_and_the_totals_a_run_is_judged_by():
-    rows = [dict(status=s) for s in ('rotated', 'rotated', 'skipped', 'failed', 'out_of_sync')]
+    rows = [dict(status=s) for s in ('rotated', 'rotated', 'skipped', 'failed', 'quarantined')]
     counts = _rotation.summarize(rows)
     assert (counts['rotated'], counts['would_rotate'], counts['total'], counts['due'], counts['attention']) == (
         2, 0, 5, 4, 2)
@@ -128,11 +207,20 @@ def test_report_table_lines_are_aligned_and_mark_kept_pins_and_json_has_header_a
         '  account  50001        failed      HTTP 500 [staged PIN kept in the store]']
 
 
-def test_accounts_are_requested_from_a_settled_device():
-    doc = store(d1000=('111222', None))
+def test_accounts_are_requested_only_from_a_device_verified_in_this_run():
+    doc = store(d1000=('111222', None), d1001=('333444', None))
     doc['accounts']['5000'] = {'current': '445566', 'pending': None, 'history': [], 'changed_at': None}
-    plan = _rotation.stage(doc, 'accounts', ALL, {}, NOW)
+    sel = _rotation.selection(doc, '5000')
+    devices = _rotation.stage(doc, 'devices', sel, {}, NOW, gate_accounts=True)
+    assert devices['batch'] == [dict(device='1000', device_password='111222', new_password='111222', candidates=[],
+                                     wrong_attempts=0, verify_only=True)]  # verified, not changed
+    checked = _rotation.commit(devices, 'devices', [result('unchanged')], NOW)
+    assert checked['verified'] == ['1000'] and checked['report'][0]['status'] == 'verified'
+    plan = _rotation.stage(checked['store'], 'accounts', sel, {}, NOW, verified=checked['verified'])
     assert plan['batch'][0]['device'] == '1000' and plan['batch'][0]['account'] == '5000'
+    unproven = _rotation.stage(doc, 'accounts', sel, {}, NOW, verified=[])
+    assert unproven['batch'] == [] and unproven['skipped'][0] == dict(
+        number='5000', reason='requesting device 1000 was not verified in this run', status='failed')
     doc['devices']['1000']['pending'] = '582914'
     blocked = _rotation.stage(doc, 'accounts', ALL, {}, NOW)
     assert blocked['batch'] == [] and 'unresolved' in blocked['skipped'][0]['reason']
