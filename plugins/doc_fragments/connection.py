@@ -68,8 +68,8 @@ options:
     default: 600
   breaker_threshold:
     description:
-      - After this many requests in a row got no answer or a 5xx, the module stops sending to the PABX (a circuit
-        breaker): the remaining entries fail at once, saying the PABX is not answering, instead of each waiting
+      - After this many requests in a row got no answer or a 5xx, the module stops sending to the PABX, as a circuit
+        breaker does. The remaining entries fail at once, saying the PABX is not answering, instead of each waiting
         for its own timeouts. V(0) turns it off.
     type: int
     default: 5

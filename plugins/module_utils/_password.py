@@ -142,12 +142,14 @@ def confirm(client, entry, old, timeout, budget, sleep=time.sleep):
     """Which password is in force after a change request: HOLDS_NEW, HOLDS_CURRENT (``old``) or None.
 
     A 200 only means "command received". While the PABX still accepts the old password the change has
-    not applied, and asking costs no attempt; once it does not, the new one is asked again.
+    not applied, and asking costs no attempt; once it does not, the new one is asked again. The old one
+    is asked right after the first miss: a change that lands between those two checks costs a second
+    wrong attempt, so the gap is kept as short as a request.
     """
     if budget.verify(client, entry, entry['new_password']):
         return HOLDS_NEW
     holds = None
-    for wait in [timeout * 0.25, timeout * 0.25, timeout * 0.5][:CONFIRM_POLLS]:
+    for wait in [0] + [timeout * 0.25, timeout * 0.25, timeout * 0.5][:CONFIRM_POLLS]:
         sleep(wait)
         accepted = budget.verify(client, entry, old)
         if accepted:

@@ -80,8 +80,9 @@ def test_ignored_change_is_unconfirmed_and_costs_one_attempt():
     pabx = FakePabx('1111', change='ignore')
     result = run(pabx)
     assert result['status'] == 'unconfirmed' and 'keep both passwords' in result['msg']
-    # the new PIN once, then the old one while it still works: a correct password costs no attempt
-    assert pabx.calls == [V, C, V, V, V, V]
+    # the new PIN once, then the old one (at once, then spread over the timeout) while it still works: a
+    # correct password costs no attempt
+    assert pabx.calls == [V, C, V, V, V, V, V]
     assert result['holds'] == 'current' and result['wrong_attempts'] == 0 and result['sent']
 
 
