@@ -247,12 +247,15 @@ class Handler(BaseHTTPRequestHandler):
     # -- test endpoints ------------------------------------------------------------------------
     def _state_document(self):
         snapshot = self.server.state.snapshot()
+        most = self.server.state.most_in_a_row
         devices = {n: {'password': r['password'], 'dac': bool(r['dac']), 'wrong_attempts': r['wrong_attempts'],
-                       'locked': self._locked(r),
+                       'locked': self._locked(r), 'in_a_row': r['consecutive_failures'],
+                       'most_in_a_row': most['devices'].get(n, 0),
                        'dac_state': api.DAC_LOGGED_IN if r['dac_account'] else api.DAC_LOGGED_OUT,
                        'dac_account': r['dac_account'] or ''} for n, r in snapshot['devices'].items()}
         accounts = {n: {'password': r['password'], 'name': r['name'], 'category': r['category'],
-                        'wrong_attempts': r['wrong_attempts'], 'locked': self._locked(r)}
+                        'wrong_attempts': r['wrong_attempts'], 'locked': self._locked(r),
+                        'in_a_row': r['consecutive_failures'], 'most_in_a_row': most['accounts'].get(n, 0)}
                     for n, r in snapshot['accounts'].items()}
         with self.server.stats_lock:
             stats = dict(self.server.stats)

@@ -26,6 +26,10 @@ class PabxState:
             self._db.execute('PRAGMA synchronous=NORMAL')
         self._db.executescript(SCHEMA)
         self.records = {kind: self._load(kind) for kind in KINDS}
+        # the most wrong passwords in a row each record has received since this process started (tests read it;
+        # a success or a console reset clears the running count, never this)
+        self.most_in_a_row = {kind: dict((n, r['consecutive_failures']) for n, r in self.records[kind].items())
+                              for kind in KINDS}
 
     def _load(self, kind):
         cursor = self._db.execute('SELECT * FROM %s' % kind)
@@ -73,6 +77,8 @@ class PabxState:
                 return 'ok'
             self.update(kind, number, wrong_attempts=record['wrong_attempts'] + 1,
                         consecutive_failures=record['consecutive_failures'] + 1)
+            most = self.most_in_a_row[kind]
+            most[number] = max(most.get(number, 0), record['consecutive_failures'])
             return 'wrong'
 
     def snapshot(self):

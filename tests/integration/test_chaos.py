@@ -13,3 +13,13 @@ def test_fixed_seed_chaos_scenarios(tmp_path, capsys):
     line = capsys.readouterr().out.strip().splitlines()[-1]
     assert line.startswith('chaos: scenarios=2 ') and ' lost=0 ' in line
     assert os.path.exists(figures) and REPO_ROOT
+
+
+def test_fixed_seed_schedules_across_runs(tmp_path, capsys):
+    import schedules  # tests/chaos/schedules.py
+    figures = str(tmp_path / 'schedules.json')
+    assert schedules.main(['--schedules', '1', '--steps', '8', '--seed', '3', '--devices', '10', '--accounts', '2',
+                           '--json', figures]) == 0, capsys.readouterr().out
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.startswith('schedules: schedules=1 runs=') and ' budget=2' in line
+    assert int(line.split('max_wrong_attempts_per_entry=')[1].split()[0]) <= 2

@@ -1,0 +1,225 @@
+"""Chaos across runs: random schedules of audits, dry runs, --check runs and rotations over one store.
+
+    .venv/bin/python tests/chaos/schedules.py --schedules 20 --steps 10 --seed 1
+
+Each schedule draws its steps from its seed: rotations (quiet, faulted, killed, with late applies longer
+than the confirm timeout, two at once, with the PABX restarted), --check runs, dry runs, audits, PINs changed
+at the console (the requesting device of the accounts among them), targets typed as an AWX textarea, and an
+operator's resolving import of what the console shows. After every step it checks: no entry is locked; the
+wrong passwords an entry received in a row never exceed the budget (digitro_max_wrong_attempts); every PIN
+the PABX holds is in the store, but for console changes not yet resolved; no plain-text PIN in Ansible's
+temporary directories; no green run while an entry is quarantined. It ends with one line of figures; a
+failing schedule's seed reproduces it (--seed SEED --schedules 1).
+"""
+import argparse
+import collections
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import chaos  # noqa: E402  (tests/chaos/chaos.py: the site, faults and orphan handling)
+
+BUDGET = 2
+RUN_VARS = dict(chaos.RUN_VARS, password_audit_max_findings=0, digitro_max_wrong_attempts=BUDGET)
+STEPS = ('rotate', 'faulted', 'check', 'dry', 'audit', 'console', 'resolve', 'kill', 'late', 'concurrent',
+         'restart', 'textarea')
+ALWAYS_GREEN = ('rotate', 'faulted', 'late', 'restart', 'textarea', 'concurrent')  # unless something is quarantined
+
+
+class Schedule(chaos.Chaos):
+    def __init__(self, workdir, devices, accounts):
+        super(Schedule, self).__init__(workdir, devices, accounts, BUDGET)
+        home = os.path.join(workdir, 'home')
+        os.makedirs(home)
+        # Ansible's temporary files land here, where the plain-text check looks
+        self.site.env.update(HOME=home, ANSIBLE_LOCAL_TEMP=os.path.join(home, 'tmp'),
+                             ANSIBLE_REMOTE_TMP=os.path.join(home, 'remote-tmp'))
+        self.home = home
+        self.console = {}   # (kind, number) -> PIN set at the console, unknown to the store until resolved
+        self.most_in_a_row = 0
+
+    # -- steps -------------------------------------------------------------------------------------
+    def step(self, name, rng):
+        """Run one step; the exit codes of the playbooks it ran (None for a killed one)."""
+        quiet = dict(chaos.QUIET)
+        if name in ('rotate', 'faulted', 'late', 'restart'):
+            if name == 'faulted':
+                self.emulator.control(settings=chaos.draw_faults(rng))
+            if name == 'late':   # applied after the confirm timeout: settled by a later run
+                self.emulator.control(settings={'delayed_apply_rate': 1.0, 'apply_delay': rng.uniform(2.5, 5)})
+            if name == 'restart':
+                return [self.restarted_run(rng)]
+            codes = [self.site.run('rotate_passwords.yml', RUN_VARS).returncode]
+            self.emulator.control(settings=quiet)
+            return codes
+        if name in ('check', 'dry'):
+            variables = dict(RUN_VARS, digitro_dry_run='true') if name == 'dry' else RUN_VARS
+            return [self.site.run('rotate_passwords.yml', variables, check=name == 'check').returncode]
+        if name == 'audit':
+            return [self.site.run('audit_passwords.yml', RUN_VARS).returncode]
+        if name == 'console':
+            return self.change_at_console(rng)
+        if name == 'resolve':
+            return self.resolve()
+        if name == 'kill':
+            job = self.site.start('rotate_passwords.yml', RUN_VARS)
+            time.sleep(rng.uniform(1, 6))
+            if job.poll() is None:
+                os.killpg(job.pid, signal.SIGKILL)
+                self.totals['kills'] += 1
+            job.wait()
+            self.wait_for_orphans()
+            return [None]
+        if name == 'concurrent':   # the second waits for the first's run lock
+            jobs = [self.site.start('rotate_passwords.yml', RUN_VARS) for _ in range(2)]
+            return [job.wait(300) for job in jobs]
+        numbers = list(self.emulator.site['devices'])
+        picked = rng.sample(numbers, min(3, len(numbers)))
+        return [self.site.run('rotate_passwords.yml', dict(RUN_VARS, password_rotation_targets='%s\n %s, %s'
+                                                           % tuple((picked * 3)[:3]))).returncode]
+
+    def restarted_run(self, rng):
+        job = self.site.start('rotate_passwords.yml', RUN_VARS)
+        time.sleep(rng.uniform(0.5, 3))
+        self.emulator.restart()   # a rebooted PABX: same state, every channel gone
+        self.totals['restarts'] += 1
+        code = job.wait(300)
+        self.wait_for_orphans()
+        return code
+
+    def change_at_console(self, rng):
+        store = self.site.store()
+        kind = 'accounts' if store['accounts'] and rng.random() < 0.3 else 'devices'
+        if kind == 'devices' and store['accounts'] and rng.random() < 0.3:
+            number = min(store['devices'])   # the device the accounts' changes are requested from
+        else:
+            number = rng.choice(sorted(store[kind]))
+        pin = '%06d' % rng.randrange(10 ** 6)
+        self.emulator.control(set_passwords=[[kind, number, pin]])
+        self.console[(kind, number)] = pin
+        return []
+
+    def resolve(self):
+        """The operator reads the console and imports those PINs (overwriting what the store has for them)."""
+        if not self.console:
+            return []
+        csv_path = os.path.join(self.workdir, 'resolve.csv')
+        with open(csv_path, 'w') as handle:
+            handle.write('kind,number,password\n')
+            for (kind, number), pin in sorted(self.console.items()):
+                handle.write('%s,%s,%s\n' % (kind[:-1], number, pin))
+        code = self.site.run('import_passwords.yml', {'credential_store_import_csv': csv_path,
+                                                      'credential_store_import_overwrite': True}).returncode
+        os.remove(csv_path)
+        if code == 0:
+            self.console.clear()
+        return [code]
+
+    # -- invariants --------------------------------------------------------------------------------
+    def problems(self, name, codes):
+        state, store = self.emulator.state(), self.site.store()
+        found = []
+        for kind in ('devices', 'accounts'):
+            for number, record in state[kind].items():
+                entry = store[kind].get(number, {})
+                self.most_in_a_row = max(self.most_in_a_row, record['most_in_a_row'])
+                if record['locked']:
+                    found.append('%s %s is locked' % (kind[:-1], number))
+                if record['most_in_a_row'] > BUDGET:
+                    found.append('%s %s received %d wrong passwords in a row (budget %d)'
+                                 % (kind[:-1], number, record['most_in_a_row'], BUDGET))
+                known = [entry.get('current'), entry.get('pending')] + [s['password'] for s in entry.get('sent', [])]
+                if (kind, number) not in self.console and record['password'] not in known:
+                    found.append('%s %s holds a PIN the store does not know (lost)' % (kind[:-1], number))
+        quarantined = [n for kind in ('devices', 'accounts') for n, e in store[kind].items() if e.get('quarantined')]
+        if quarantined and any(code == 0 for code in codes if code is not None) and name not in ('resolve',):
+            found.append('a green %s run while %d entries are quarantined' % (name, len(quarantined)))
+        if not quarantined and name in ALWAYS_GREEN and any(code not in (0, None) for code in codes):
+            found.append('the %s run failed with nothing quarantined' % name)
+        found.extend(self.plain_text_on_disk(state, store))
+        return found
+
+    def plain_text_on_disk(self, state, store):
+        pins = set()
+        for kind in ('devices', 'accounts'):
+            pins.update(r['password'] for r in state[kind].values())
+            for entry in store[kind].values():
+                pins.update([entry['current']] + entry.get('history', []) + [s['password'] for s in entry.get('sent', [])])
+                if entry.get('pending'):
+                    pins.add(entry['pending'])
+        pins -= set(state['devices']) | set(state['accounts'])   # numbers that happen to look like PINs
+        hits = []
+        for root, _dirs, files in os.walk(self.home):
+            for name in files:
+                path = os.path.join(root, name)
+                with open(path, 'rb') as handle:
+                    text = handle.read().decode('utf-8', 'replace')
+                if name.startswith('AnsiballZ') or any('"%s"' % pin in text for pin in pins):
+                    hits.append('a PIN in plain text on disk: %s' % os.path.relpath(path, self.workdir))
+        return hits
+
+    def schedule(self, seed, steps):
+        rng = random.Random(seed)
+        problems = []
+        for index in range(steps):
+            name = rng.choice(STEPS)
+            codes = self.step(name, rng)
+            self.totals['step_' + name] += 1
+            self.totals['runs'] += len(codes)
+            problems.extend('step %d (%s): %s' % (index + 1, name, p) for p in self.problems(name, codes))
+            if problems:
+                break
+        store = self.site.store()
+        self.totals['quarantined'] += sum(1 for kind in ('devices', 'accounts') for e in store[kind].values()
+                                          if e.get('quarantined'))
+        return problems
+
+
+def figures(schedules, totals, most_in_a_row):
+    steps = ' '.join('%s=%d' % (k[5:], v) for k, v in sorted(totals.items()) if k.startswith('step_'))
+    return ('schedules: schedules=%d runs=%d steps: %s kills=%d restarts=%d quarantined=%d '
+            'max_wrong_attempts_per_entry=%d budget=%d'
+            % (schedules, totals.get('runs', 0), steps, totals.get('kills', 0), totals.get('restarts', 0),
+               totals.get('quarantined', 0), most_in_a_row, BUDGET))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--schedules', type=int, default=5)
+    parser.add_argument('--steps', type=int, default=10)
+    parser.add_argument('--seed', type=int, default=1)
+    parser.add_argument('--devices', type=int, default=12)
+    parser.add_argument('--accounts', type=int, default=2)
+    parser.add_argument('--json', help='also write the figures here')
+    args = parser.parse_args(argv)
+    failures, totals, most = [], collections.Counter(), 0
+    for index in range(args.schedules):
+        seed = args.seed + index
+        with tempfile.TemporaryDirectory(prefix='digitro-schedule-') as workdir:
+            run = Schedule(workdir, args.devices, args.accounts)   # a fresh PABX and store per schedule
+            try:
+                problems = run.schedule(seed, args.steps)
+            finally:
+                run.emulator.stop()
+                subprocess.run(['pkill', '-9', '-f', run.site.inventory], check=False)
+            totals.update(run.totals)
+            most = max(most, run.most_in_a_row)
+        if problems:
+            failures.append((seed, problems))
+            print('schedule seed=%d FAILED: %s' % (seed, '; '.join(problems[:5])), flush=True)
+    line = figures(args.schedules, totals, most)
+    print(line)
+    if args.json:
+        chaos.write_json(args.json, {'figures': line, 'failures': failures, 'totals': dict(totals)})
+    return 1 if failures else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
