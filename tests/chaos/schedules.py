@@ -44,6 +44,7 @@ class Schedule(chaos.Chaos):
         self.home = home
         self.console = {}   # (kind, number) -> PIN set at the console, unknown to the store until resolved
         self.most_in_a_row = 0
+        self.quarantined_seen = set()
 
     # -- steps -------------------------------------------------------------------------------------
     def step(self, name, rng):
@@ -139,6 +140,7 @@ class Schedule(chaos.Chaos):
                 if (kind, number) not in self.console and record['password'] not in known:
                     found.append('%s %s holds a PIN the store does not know (lost)' % (kind[:-1], number))
         quarantined = [n for kind in ('devices', 'accounts') for n, e in store[kind].items() if e.get('quarantined')]
+        self.quarantined_seen.update(quarantined)
         if quarantined and any(code == 0 for code in codes if code is not None) and name not in ('resolve',):
             found.append('a green %s run while %d entries are quarantined' % (name, len(quarantined)))
         if not quarantined and name in ALWAYS_GREEN and any(code not in (0, None) for code in codes):
@@ -165,20 +167,18 @@ class Schedule(chaos.Chaos):
                     hits.append('a PIN in plain text on disk: %s' % os.path.relpath(path, self.workdir))
         return hits
 
-    def schedule(self, seed, steps):
+    def schedule(self, seed, steps, plan=None):
         rng = random.Random(seed)
         problems = []
-        for index in range(steps):
-            name = rng.choice(STEPS)
+        for index in range(len(plan) if plan else steps):
+            name = plan[index] if plan else rng.choice(STEPS)
             codes = self.step(name, rng)
             self.totals['step_' + name] += 1
             self.totals['runs'] += len(codes)
             problems.extend('step %d (%s): %s' % (index + 1, name, p) for p in self.problems(name, codes))
             if problems:
                 break
-        store = self.site.store()
-        self.totals['quarantined'] += sum(1 for kind in ('devices', 'accounts') for e in store[kind].values()
-                                          if e.get('quarantined'))
+        self.totals['quarantined'] += len(self.quarantined_seen)   # entries quarantined at some step
         return problems
 
 
@@ -197,15 +197,20 @@ def main(argv=None):
     parser.add_argument('--seed', type=int, default=1)
     parser.add_argument('--devices', type=int, default=12)
     parser.add_argument('--accounts', type=int, default=2)
+    parser.add_argument('--plan', help='these steps, comma-separated, instead of random ones (%s)' % ','.join(STEPS))
     parser.add_argument('--json', help='also write the figures here')
     args = parser.parse_args(argv)
+    plan = args.plan.split(',') if args.plan else None
+    unknown = sorted(set(plan or []) - set(STEPS))
+    if unknown:
+        parser.error('unknown step(s) %s' % ', '.join(unknown))
     failures, totals, most = [], collections.Counter(), 0
     for index in range(args.schedules):
         seed = args.seed + index
         with tempfile.TemporaryDirectory(prefix='digitro-schedule-') as workdir:
             run = Schedule(workdir, args.devices, args.accounts)   # a fresh PABX and store per schedule
             try:
-                problems = run.schedule(seed, args.steps)
+                problems = run.schedule(seed, args.steps, plan)
             finally:
                 run.emulator.stop()
                 subprocess.run(['pkill', '-9', '-f', run.site.inventory], check=False)

@@ -15,9 +15,18 @@ def test_fixed_seed_chaos_scenarios(tmp_path, capsys):
     assert os.path.exists(figures) and REPO_ROOT
 
 
-def test_fixed_seed_schedules_across_runs(tmp_path, capsys):
+# The reported lockouts: PINs changed at the console, then audits, --check and dry runs and rotations against
+# the stale store, a resolving import, a kill and late applies; then a random schedule.
+PLAN = 'console,console,audit,check,check,dry,rotate,rotate,resolve,rotate,kill,late,rotate'
+
+
+def test_schedules_across_runs(tmp_path, capsys):
     import schedules  # tests/chaos/schedules.py
     figures = str(tmp_path / 'schedules.json')
+    assert schedules.main(['--schedules', '1', '--seed', '5', '--devices', '10', '--accounts', '2', '--plan', PLAN,
+                           '--json', figures]) == 0, capsys.readouterr().out
+    planned = capsys.readouterr().out.strip().splitlines()[-1]
+    assert ' quarantined=0 ' not in planned  # the console changes were caught, and nothing was sent for them
     assert schedules.main(['--schedules', '1', '--steps', '8', '--seed', '3', '--devices', '10', '--accounts', '2',
                            '--json', figures]) == 0, capsys.readouterr().out
     line = capsys.readouterr().out.strip().splitlines()[-1]
