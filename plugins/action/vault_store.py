@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import fcntl
+import binascii
 import json
 import os
 
@@ -35,6 +36,22 @@ ARGUMENT_SPEC = dict(
 )
 
 GENERATION = 'generation'
+
+
+def _damaged(ciphertext):
+    """Whether a vault file's envelope is broken, so that a wrong secret is not blamed for a truncated file.
+
+    The body is hex lines of 80 characters (the last may be shorter) of salt, HMAC and an AES ciphertext,
+    whose length is a whole number of 16-byte blocks.
+    """
+    lines = ciphertext.strip().splitlines()[1:]
+    if not lines or any(len(line) != 80 for line in lines[:-1]):
+        return True
+    try:
+        parts = binascii.unhexlify(b''.join(lines)).split(b'\n')
+        return len(parts) != 3 or len(binascii.unhexlify(parts[2])) % 16 != 0
+    except (binascii.Error, TypeError, ValueError):
+        return True
 
 
 class _Unreadable(Exception):
@@ -109,10 +126,13 @@ class ActionModule(ActionBase):
             return None
         if not is_encrypted(ciphertext):
             raise _Unreadable('it is not an Ansible Vault file')
+        if _damaged(ciphertext):
+            raise _Unreadable('it is truncated or damaged (restore it from a backup; the secret was not tried)')
         try:
             plaintext = vault.decrypt(ciphertext)
         except AnsibleError:
-            raise _Unreadable('the secret (credential_store_secret or DIGITRO_STORE_SECRET) does not decrypt it')
+            raise _Unreadable('the secret (credential_store_secret or DIGITRO_STORE_SECRET) does not decrypt it, '
+                              'or the file was altered')
         try:
             document = json.loads(to_text(plaintext))
         except ValueError:

@@ -55,6 +55,13 @@ def test_missing_file_reads_empty_and_bad_files_fail_clearly(run_playbook, tmp_p
     store_run(run_playbook, encrypted, store_data=STORE)
     wrong = run_playbook(PLAYBOOK, dict(store_path=str(encrypted), store_secret='another-secret-99'))
     assert wrong.result['failed'] and 'does not decrypt it' in wrong.result['msg']
+    lines = encrypted.read_bytes().splitlines()
+    for cut in (lines[:3], lines[:-1] + [lines[-1][:-4]]):   # cut at a line, or mid-line (a full disk, a bad copy)
+        truncated = tmp_path / 'truncated.store'
+        truncated.write_bytes(b'\n'.join(cut) + b'\n')
+        damaged = store_run(run_playbook, truncated)
+        assert damaged.result['failed'] and 'truncated or damaged' in damaged.result['msg']
+        assert 'does not decrypt' not in damaged.result['msg']
 
 
 def decrypt(path):
