@@ -34,27 +34,33 @@ def _guard(function):
 
 
 @_guard
-def rotation_selection(store, targets='all', pattern='', max_age_days=0):
-    return _rotation.selection(_plain(store), _plain(targets), pattern and str(pattern), max_age_days)
+def rotation_selection(store, targets='all', pattern='', max_age_days=0, accounts=True, late_apply_hours=1):
+    return _rotation.selection(_plain(store), _plain(targets), pattern and str(pattern), max_age_days,
+                               _bool(accounts), late_apply_hours)
+
+
+def _bool(value):
+    return value if isinstance(value, bool) else str(value).lower() in ('1', 'true', 'yes', 'on')
 
 
 @_guard
 def rotation_stage(store, kind, selection, policy, now, default_device=None, planning=False, verified=None,
-                   gate_accounts=False):
+                   gate_accounts=None):
     return _rotation.stage(_plain(store), kind, _plain(selection), _plain(policy), _now(now),
-                           default_device or None, planning=bool(planning), verified=_plain(verified),
-                           gate_accounts=bool(gate_accounts))
+                           default_device or None, planning=_bool(planning), verified=_plain(verified),
+                           gate_accounts=_plain(gate_accounts) or None)
 
 
 @_guard
 def rotation_commit(staged, kind, results, now, check_mode=False, report=None, max_wrong_attempts=2, verified=None):
-    return _rotation.commit(_plain(staged), kind, _plain(results), _now(now), bool(check_mode), _plain(report),
+    return _rotation.commit(_plain(staged), kind, _plain(results), _now(now), _bool(check_mode), _plain(report),
                             int(max_wrong_attempts), _plain(verified))
 
 
 @_guard
-def rotation_import(store, csv_text, now, overwrite=False):
-    return _rotation.import_rows(_plain(store) or None, str(csv_text), _now(now), bool(overwrite))
+def rotation_import(store, csv_text, now, overwrite=False, reset_attempts=False):
+    return _rotation.import_rows(_plain(store) or None, str(csv_text), _now(now), _bool(overwrite),
+                                 _bool(reset_attempts))
 
 
 @_guard
@@ -78,10 +84,11 @@ def pin_violations(pin, number=None, previous=None, policy=None):
 
 
 @_guard
-def audit_checks(store, kind, max_wrong_attempts=2, verified=None, default_device=None):
+def audit_checks(store, kind, max_wrong_attempts=2, verified=None, default_device=None, only=None):
     if kind == 'devices':
-        return _audit.device_checks(_plain(store), int(max_wrong_attempts))
-    return _audit.account_checks(_plain(store), _plain(verified) or [], default_device or None, int(max_wrong_attempts))
+        return _audit.device_checks(_plain(store), int(max_wrong_attempts), _plain(only))
+    return _audit.account_checks(_plain(store), _plain(verified) or [], default_device or None, int(max_wrong_attempts),
+                                 _plain(only))
 
 
 @_guard
@@ -89,7 +96,7 @@ def audit_settle(store, kind, checks, results, now, max_wrong_attempts=2):
     if kind == 'devices':
         return _audit.settle_devices(_plain(store), _plain(checks), _plain(results), _now(now), int(max_wrong_attempts))
     done = _audit.record_validations(_plain(store), _plain(checks), _plain(results), _now(now), int(max_wrong_attempts))
-    return dict(done, verified=[])
+    return dict(done, verified=done['valid'])
 
 
 @_guard
@@ -98,11 +105,24 @@ def audit_findings(store, device_checks, device_results, account_checks, account
                            _plain(account_results), _plain(policy), _now(now), max_age_days)
 
 
+def _rows(roster):
+    roster = _plain(roster)
+    return _roster.parse_csv(roster) if isinstance(roster, str) else roster
+
+
 @_guard
 def dac_roster(roster, store=None, default_state='logged_in'):
-    roster = _plain(roster)
-    rows = _roster.parse_csv(roster) if isinstance(roster, str) else roster
-    return _roster.batch(rows, _plain(store), default_state)
+    return _roster.batch(_rows(roster), _plain(store), default_state)
+
+
+@_guard
+def dac_gate(roster, store):
+    return _roster.store_numbers(_rows(roster), _plain(store))
+
+
+@_guard
+def dac_admit(batch, gate, verified_devices, valid_accounts):
+    return _roster.admit(_plain(batch), _plain(gate), _plain(verified_devices), _plain(valid_accounts))
 
 
 def _plain(value):
@@ -131,4 +151,6 @@ class FilterModule(object):
             'audit_settle': audit_settle,
             'audit_findings': audit_findings,
             'dac_roster': dac_roster,
+            'dac_gate': dac_gate,
+            'dac_admit': dac_admit,
         }

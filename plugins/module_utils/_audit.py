@@ -26,12 +26,14 @@ def _askable(entry, max_wrong):
     return not entry.get('pending') and not entry.get('quarantined') and int(entry.get('wrong_attempts') or 0) < max_wrong
 
 
-def device_checks(store, max_wrong):
-    """A verification per settled device, with the PINs it may hold instead and its wrong attempts so far."""
+def device_checks(store, max_wrong, only=None):
+    """A verification per settled device (of ``only``, when given), with the PINs it may hold instead and its
+    wrong attempts so far."""
     store = check_store(store)
+    only = None if only is None else set(only)
     return [dict(device=n, device_password=e['current'], new_password=e['current'], candidates=candidates(e),
                  wrong_attempts=int(e.get('wrong_attempts') or 0), verify_only=True)
-            for n, e in sorted(store['devices'].items()) if _askable(e, max_wrong)]
+            for n, e in sorted(store['devices'].items()) if _askable(e, max_wrong) and (only is None or n in only)]
 
 
 def settle_devices(store, checks, results, now, max_wrong):
@@ -41,11 +43,20 @@ def settle_devices(store, checks, results, now, max_wrong):
     return {'store': done['store'], 'verified': done['verified'], 'unsaved': done['unsaved']}
 
 
-def account_checks(store, verified, default_device, max_wrong):
-    """A validation per settled account whose requesting device verified in this audit."""
+def account_checks(store, verified, default_device, max_wrong, only=None):
+    """A validation per settled account whose requesting device verified in this run.
+
+    ``only``: the accounts to check, a list, or a mapping of each to the device to check it through.
+    """
     store = check_store(store)
+    through = only if isinstance(only, dict) else {}
+    only = None if only is None else set(only)
     accounts = []
     for number, entry in sorted(store['accounts'].items()):
+        if only is not None and number not in only:
+            continue
+        if number in through:
+            entry = dict(entry, device=through[number])
         device, problem = requesting_device(store, number, entry, default_device, verified)
         if problem or not _askable(entry, max_wrong):
             continue
@@ -55,25 +66,33 @@ def account_checks(store, verified, default_device, max_wrong):
 
 
 def record_validations(store, checks, results, now, max_wrong):
-    """Account answers in the ledger: a valid one resets the count, an invalid one adds a wrong attempt."""
+    """Account answers in the ledger: a valid one resets the count, an invalid one adds a wrong attempt.
+
+    ``valid`` lists the accounts the PABX accepted."""
     store = dict(check_store(store))
     store['accounts'] = dict(store['accounts'])
-    stamp, changed = now.strftime(TIME_FORMAT), False
+    stamp, changed, valid = now.strftime(TIME_FORMAT), False, []
     for request, result in zip(checks, results):
         number = request['account']
+        if result.get('status') == 'valid':
+            valid.append(number)
         entry = dict(store['accounts'][number])
         before = (int(entry.get('wrong_attempts') or 0), entry.get('quarantined'))
         if 'wrong_attempts' in result:
             entry['wrong_attempts'] = int(result['wrong_attempts'])
         elif result.get('status') != 'valid':
             entry['wrong_attempts'] = before[0] + 1  # no count in the answer: assume the worst
-        if entry['wrong_attempts'] >= max_wrong and not entry.get('quarantined'):
-            entry['quarantined'] = {'reason': 'valida-usuario refused its stored PIN %d time(s) in a row (the budget, '
-                                              'digitro_max_wrong_attempts %d)' % (entry['wrong_attempts'], max_wrong),
+        if result.get('status') == 'invalid' and not entry.get('quarantined'):
+            # the one PIN the store has was refused: asking again would only spend the budget
+            entry['quarantined'] = {'reason': 'valida-usuario refused its stored PIN (changed at the console, or the '
+                                              'account is disabled)', 'at': stamp}
+        elif entry['wrong_attempts'] >= max_wrong and not entry.get('quarantined'):
+            entry['quarantined'] = {'reason': '%d wrong password(s) sent since it was last known good, the budget '
+                                              '(digitro_max_wrong_attempts %d)' % (entry['wrong_attempts'], max_wrong),
                                     'at': stamp}
         changed = changed or (entry['wrong_attempts'], entry.get('quarantined')) != before
         store['accounts'][number] = entry
-    return {'store': store, 'unsaved': changed}
+    return {'store': store, 'unsaved': changed, 'valid': valid}
 
 
 def _answer_findings(result):

@@ -286,7 +286,10 @@ class PabxClient(object):
                 if exc.status == 400 and channel_resends and self._channel_lost(channel_id):
                     channel_resends -= 1  # the PABX refused the channel, not the command: nothing applied
                     continue
-                if retries_left and (exc.no_answer or (exc.status or 0) >= 500) and not self.breaker_open:
+                # Every operation carries a password: one that may have been processed is never resent, as a
+                # wrong password would count twice towards the PABX's lockout. A 5xx did nothing (assumed).
+                if (retries_left and (exc.no_answer or (exc.status or 0) >= 500) and not exc.maybe_processed
+                        and not self.breaker_open):
                     time.sleep(BACKOFF_SECONDS * (2 ** (READ_RETRIES - 1 - retries_left)))
                     retries_left -= 1
                     continue
@@ -320,7 +323,7 @@ class PabxClient(object):
                                           verify=self.session.verify, proxies=self.session.proxies)
             content = _read_answer(response, deadline)
         except (AnswerTooSlow, ReadTimeoutError, socket.timeout):  # the last two: the body stalled midway
-            raise self._no_answer(spec, target, 'got no complete answer within %gs (timeout)' % self.timeout)
+            raise self._no_answer(spec, target, 'got no complete answer within %gs (timeout)' % self.timeout, True)
         except AnswerTooLarge:
             # not counted by the breaker (something answers) and not retried (it would answer the same)
             raise PabxError("%s for %s failed: the PABX's answer exceeded %s, which no CTI answer does: is the URL "
@@ -330,9 +333,11 @@ class PabxClient(object):
             raise PabxError('%s for %s failed: %s' % (spec.slug, target, scrub(explain(exc, self.url), secrets)),
                             operation=spec.slug, target=target)
         except requests.exceptions.RequestException as exc:
-            raise self._no_answer(spec, target, 'got no answer: %s' % scrub(explain(exc, self.url), secrets))
+            raise self._no_answer(spec, target, 'got no answer: %s' % scrub(explain(exc, self.url), secrets),
+                                  not _never_connected(exc))
         except BROKEN_ANSWER_ERRORS as exc:
-            raise self._no_answer(spec, target, 'got no complete answer: %s' % scrub(explain(exc, self.url), secrets))
+            raise self._no_answer(spec, target, 'got no complete answer: %s' % scrub(explain(exc, self.url), secrets),
+                                  True)
         status = response.status_code
         self._count(status >= 500, 'HTTP %d' % status)
         if status == 200:
@@ -343,11 +348,21 @@ class PabxClient(object):
             ': %s' % said if said else ''), status=status, operation=spec.slug, target=target,
             ambiguous=spec.writes and status >= 500, pabx_message=said)
 
-    def _no_answer(self, spec, target, what):
-        """The error of a request that got no (complete) answer, counted by the breaker."""
+    def _no_answer(self, spec, target, what, reached):
+        """The error of a request that got no (complete) answer, counted by the breaker; ``reached``: it may
+        have been processed."""
         self._count(True, what)
         return PabxError('%s for %s %s' % (spec.slug, target, what), operation=spec.slug, target=target,
-                         ambiguous=spec.writes, no_answer=True)
+                         ambiguous=spec.writes and reached, no_answer=True, maybe_processed=reached)
+
+
+def _never_connected(exc):
+    """Whether a request failed before its connection was made, so that the PABX cannot have seen it."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    text = repr(exc)
+    return isinstance(exc, requests.exceptions.ConnectionError) and (
+        'NewConnectionError' in text or 'Connection refused' in text or 'Name or service not known' in text)
 
 
 def stop_when_orphaned(client, interval=0.5):

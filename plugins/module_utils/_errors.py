@@ -86,12 +86,15 @@ class PabxError(Exception):
     is True when a change may or may not have been applied (the answer was
     lost), so the caller must verify rather than assume. ``no_answer`` is True
     when the PABX did not answer at all (what the client's circuit breaker counts).
+    ``maybe_processed`` is True when the request reached the PABX but its answer
+    did not come back (a read timeout, a dropped connection): the PABX may have
+    checked its passwords, so a wrong one may have counted towards its lockout.
     """
 
     not_sent = False  # True on the subclasses raised before anything was sent
 
     def __init__(self, message, status=None, operation=None, target=None, ambiguous=False, pabx_message=None,
-                 no_answer=False):
+                 no_answer=False, maybe_processed=False):
         super(PabxError, self).__init__(message)
         self.message = message
         self.status = status
@@ -100,6 +103,7 @@ class PabxError(Exception):
         self.ambiguous = ambiguous
         self.pabx_message = pabx_message
         self.no_answer = no_answer
+        self.maybe_processed = maybe_processed
 
     @property
     def rejected_credentials(self):

@@ -27,6 +27,7 @@ PABX: docs/api-contract.md), and so resets ours.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import threading
 import time
 
 from ansible_collections.digitro.pabx.plugins.module_utils import _api
@@ -41,12 +42,17 @@ HOLDS_CURRENT, HOLDS_NEW, HOLDS_CANDIDATE = 'current', 'new', 'candidate'
 
 
 class Budget(object):
-    """Wrong attempts of one entry: the count since it was last known good, and the limit."""
+    """Wrong attempts of one entry: the count since it was last known good, and the limit.
 
-    def __init__(self, spent, limit):
+    ``on_wrong`` is called after each refused password (an account's requests carry its device's PIN too,
+    and the refusal may be the device's: see DeviceGates).
+    """
+
+    def __init__(self, spent, limit, on_wrong=None):
         self.spent = int(spent or 0)
         self.limit = int(limit)
         self.asked = 0  # passwords sent in this run
+        self.on_wrong = on_wrong
 
     @property
     def left(self):
@@ -62,9 +68,49 @@ class Budget(object):
         except PabxError as exc:
             if getattr(exc, 'not_sent', False):
                 self.asked -= 1  # nothing reached the PABX
+            elif getattr(exc, 'maybe_processed', False):
+                self.spent += 1  # it may have checked the password and counted it: assume the worst
             raise
-        self.spent = 0 if accepted else self.spent + 1
+        if accepted:
+            self.spent = 0
+        else:
+            self.wrong()
         return accepted
+
+    def wrong(self):
+        self.spent += 1
+        if self.on_wrong is not None:
+            self.on_wrong()
+
+
+class DeviceRejected(Exception):
+    """The requesting device's own PIN was refused: the account requests through it must stop."""
+
+
+class DeviceGates(object):
+    """Per requesting device: its account entries one at a time, and after any refusal the device's own PIN
+    is checked before anything more is sent through it.
+
+    Every account request carries the device's PIN, so a device whose PIN changed during the run would
+    otherwise take a wrong attempt from every account request in flight. One at a time, a refusal and the
+    check cost the device at most two; a failed check stops every account request through it.
+    """
+
+    def __init__(self):
+        self._guard = threading.Lock()
+        self._locks = {}
+        self.rejected = {}   # device -> its wrong attempts in this run
+
+    def lock(self, device):
+        with self._guard:
+            return self._locks.setdefault(device, threading.Lock())
+
+    def check(self, client, entry):
+        """After a refused account request: verify the device's own PIN; raise DeviceRejected when refused."""
+        device_only = {'device': entry['device'], 'device_password': entry['device_password']}
+        if not verify(client, device_only, entry['device_password']):
+            self.rejected[entry['device']] = 2  # the refused request and this check
+            raise DeviceRejected()
 
 
 def _credentials(entry, password):
@@ -161,10 +207,12 @@ def confirm(client, entry, old, timeout, budget, sleep=time.sleep):
     return holds
 
 
-def outcome(entry, status, msg, budget, holds=None, candidate=None, sent=False):
+def outcome(entry, status, msg, budget, holds=None, candidate=None, sent=False, device_rejected=False):
     result = identity(entry)
     result.update(status=status, msg=msg, changed=status in ('changed', 'would_change'),
                   failed=status in STATUSES_FAILED, wrong_attempts=budget.spent, holds=holds, sent=sent)
+    if device_rejected:
+        result['device_rejected'] = True
     if candidate is not None:
         result['candidate'] = candidate
     return result
@@ -183,17 +231,40 @@ def after_forbidden(client, entry, old, exc, budget):
 
 
 def ensure_password(client, entry, check_mode, confirm_timeout, max_wrong_attempts=DEFAULT_MAX_WRONG_ATTEMPTS,
-                    sleep=time.sleep):
-    """Bring one entry to its new password (or, ``verify_only``, find what it holds); its result (module RETURN)."""
-    budget = Budget(entry.get('wrong_attempts'), max_wrong_attempts)
+                    sleep=time.sleep, gates=None):
+    """Bring one entry to its new password (or, ``verify_only``, find what it holds); its result (module RETURN).
+
+    ``gates`` (DeviceGates, shared by a batch) serialises account entries per requesting device.
+    """
+    if not entry.get('account') or gates is None:
+        return _guarded(client, entry, check_mode, confirm_timeout, Budget(entry.get('wrong_attempts'),
+                                                                             max_wrong_attempts), sleep)
+    device = entry['device']
+    with gates.lock(device):
+        if device in gates.rejected:
+            return outcome(entry, 'error', 'not sent: requesting device %s stopped accepting its PIN in this run'
+                           % device, Budget(entry.get('wrong_attempts'), max_wrong_attempts), device_rejected=True)
+        budget = Budget(entry.get('wrong_attempts'), max_wrong_attempts, lambda: gates.check(client, entry))
+        return _guarded(client, entry, check_mode, confirm_timeout, budget, sleep, gates)
+
+
+def _guarded(client, entry, check_mode, confirm_timeout, budget, sleep, gates=None):
+    state = {}
     try:
-        return _ensure(client, entry, check_mode, confirm_timeout, budget, sleep)
+        return _ensure(client, entry, check_mode, confirm_timeout, budget, sleep, state)
     except PabxError as exc:  # the count so far must reach the caller, whatever failed
-        return outcome(entry, 'error', exc.message, budget,
-                       sent=exc.operation == _api.CHANGE_PASSWORD and not getattr(exc, 'not_sent', False))
+        return outcome(entry, 'error', exc.message, budget, sent=False)
+    except DeviceRejected:
+        budget.spent -= 1  # the refusal was the device's, not the account's
+        sent = state.get('sent')
+        return outcome(entry, 'unconfirmed' if sent else 'error',
+                       'requesting device %s stopped accepting its PIN during this run (changed at the console?)%s; '
+                       'nothing more was sent through it' % (entry['device'], ': the change sent for %s is not '
+                                                             'confirmed' % describe(entry) if sent else ''),
+                       budget, sent=bool(sent), device_rejected=True)
 
 
-def _ensure(client, entry, check_mode, confirm_timeout, budget, sleep):
+def _ensure(client, entry, check_mode, confirm_timeout, budget, sleep, state):
     target = describe(entry)
     if not budget.left:
         return outcome(entry, 'quarantined', '%s: nothing sent, %d wrong password(s) were already sent since it was '
@@ -218,14 +289,17 @@ def _ensure(client, entry, check_mode, confirm_timeout, budget, sleep):
     if check_mode:
         return outcome(entry, 'would_change', 'the password of %s would be changed (check mode)' % target,
                        budget, holds, index)
+    state['sent'] = True
     try:
         client.call(_api.CHANGE_PASSWORD, change_request(entry))
         sent = 'accepted'
     except PabxError as exc:
+        state['sent'] = exc.status not in (400, 403) and not getattr(exc, 'not_sent', False)
         if exc.status == 400:  # the request itself was refused (a PIN the PABX's policy rejects): nothing applied
             return outcome(entry, 'refused', '%s; the current password is still in place' % exc.message, budget,
                            holds, index)
         if exc.status == 403:  # the password, verified a moment ago, no longer works: find out why
+            budget.wrong()  # a wrong password for the PABX's count too
             return after_forbidden(client, entry, old, exc, budget)
         if getattr(exc, 'not_sent', False):
             raise

@@ -46,6 +46,40 @@ def batch(roster, store=None, default_state='logged_in'):
     return entries
 
 
+def store_numbers(roster, store):
+    """The devices and accounts whose password a DAC run takes from the store: each is verified first, within
+    the wrong-attempt budget, since a DAC request carries it. ``accounts`` maps each account to its roster
+    device, through which it is checked (that device is among ``devices`` when its PIN comes from the store).
+    """
+    devices, accounts = set(), {}
+    for row in roster:
+        device, account = str(row.get('device', '')).strip(), str(row.get('account', '')).strip()
+        if not row.get('device_password') and _stored(store, 'devices', device):
+            devices.add(device)
+        if not row.get('account_password') and _stored(store, 'accounts', account):
+            accounts.setdefault(account, device)
+    return {'devices': sorted(devices), 'accounts': accounts}
+
+
+def admit(batch, gate, verified_devices, valid_accounts):
+    """The batch entries whose stored passwords proved good in this run, and the others with the reason."""
+    verified, valid = set(verified_devices or []), set(valid_accounts or [])
+    admitted, blocked = [], []
+    for entry in batch:
+        reason = None
+        if entry['device'] in gate['devices'] and entry['device'] not in verified:
+            reason = 'device %s: its stored PIN did not verify in this run (or it is quarantined)' % entry['device']
+        elif entry['account'] in gate['accounts'] and entry['account'] not in valid:
+            reason = 'account %s: its stored PIN was not accepted in this run (or it is quarantined)' % entry['account']
+        if reason:  # shaped as a module result, so the role counts and shows it with the failures
+            blocked.append(dict(device=entry['device'], account=entry['account'], status='blocked', changed=False,
+                                failed=True, msg=reason + '; nothing was sent for this agent (resolve the entry: '
+                                                          'see the audit report)'))
+        else:
+            admitted.append(entry)
+    return {'batch': admitted, 'blocked': blocked}
+
+
 def _stored(store, kind, number):
     entry = (store or {}).get(kind, {}).get(number)
     return entry.get('current') if entry else None

@@ -78,9 +78,11 @@ def split_numbers(value):
     return [str(item).strip() for item in items if str(item).strip()]
 
 
-def selection(store, targets, pattern='', max_age_days=0):
-    """The rotation's selection, checked: unknown target numbers and an invalid pattern are errors that say so."""
+def selection(store, targets, pattern='', max_age_days=0, accounts=True, late_apply_hours=1):
+    """The rotation's selection, checked: unknown target numbers, an invalid pattern, or targets and a pattern
+    that select nothing are errors that say so (a run must not end green having done nothing)."""
     store = check_store(store)
+    kinds = KINDS if accounts else ('devices',)
     numbers = split_numbers(targets)
     if numbers in ([], ['all']):
         if targets not in (None, 'all', ['all']):
@@ -91,13 +93,28 @@ def selection(store, targets, pattern='', max_age_days=0):
         if unknown:
             raise StoreError('password_rotation_targets names %d number(s) the credential store does not have: %s; '
                              'check them, or import them first' % (len(unknown), ', '.join(unknown[:20])))
+        left_out = [n for n in numbers if not any(n in store[kind] for kind in kinds)]
+        if left_out:
+            raise StoreError('password_rotation_targets names account(s) %s, but password_rotation_accounts is '
+                             'false' % ', '.join(left_out[:20]))
     try:
-        re.compile(pattern or '')
+        found = re.compile(pattern or '')
     except re.error as exc:
         raise StoreError('password_rotation_pattern %r is not a valid regular expression: %s' % (pattern, exc))
-    if int(max_age_days or 0) < 0:
-        raise StoreError('password_rotation_max_age_days must be 0 or more')
-    return {'targets': numbers, 'pattern': pattern or '', 'max_age_days': int(max_age_days or 0)}
+    if int(max_age_days or 0) < 0 or float(late_apply_hours or 0) < 0:
+        raise StoreError('password_rotation_max_age_days and password_rotation_late_apply_hours must be 0 or more')
+    chosen = [n for kind in kinds for n in store[kind] if numbers == 'all' or n in numbers]
+    if chosen and not any(found.search(n) for n in chosen):
+        raise StoreError('password_rotation_pattern %r matches none of the %d number(s) aimed at: nothing would be '
+                         'rotated; check the pattern' % (pattern, len(chosen)))
+    return {'targets': numbers, 'pattern': pattern or '', 'max_age_days': int(max_age_days or 0),
+            'late_apply_hours': float(late_apply_hours or 0)}
+
+
+def account_selection(selection, accounts=True):
+    """The accounts' selection: the same, or none selected when accounts are left out (those with a change in
+    doubt are still settled, and quarantined ones still listed)."""
+    return dict(selection, targets=[]) if not accounts else selection
 
 
 def is_selected(number, entry, selection, now):
@@ -164,17 +181,18 @@ def gated_devices(store, selection, now, default_device):
 
 
 def stage(store, kind, selection, policy, now, default_device=None, rng=None, planning=False, verified=None,
-          gate_accounts=False):
+          gate_accounts=None):
     """Plan one round: a module batch entry per due entry; a new pending PIN for each entry to change.
 
     Entries with a pending PIN are verified only. In ``planning`` (check mode, dry run) no PIN is generated
     into the store and none that was never sent is tried. Devices to verify (not change) because
-    account requests will carry their PIN, with ``gate_accounts``; ``verified``: devices verified in this
+    account requests will carry their PIN, with ``gate_accounts`` (the accounts' selection); ``verified``: devices
+    verified in this
     run, which alone may request account changes. Returns {store, batch, skipped}; the input store is untouched.
     """
     store = _writable(check_store(store), kind)
     policy = policy_with_defaults(policy)
-    gate = gated_devices(store, selection, now, default_device) if kind == 'devices' and gate_accounts else ()
+    gate = gated_devices(store, gate_accounts, now, default_device) if kind == 'devices' and gate_accounts else ()
     batch, skipped, staged = [], [], 0
     for number in sorted(store[kind]):
         entry = store[kind][number]
@@ -184,6 +202,11 @@ def stage(store, kind, selection, policy, now, default_device=None, rng=None, pl
             continue
         settle = bool(entry.get('pending')) and selection.get('only') is None
         change = not settle and is_selected(number, entry, selection, now)
+        quiet_until = _quiet_until(entry, selection)
+        if change and quiet_until and quiet_until > now:
+            skipped.append(dict(number=number, reason='an earlier change may still apply until %s: not changed again '
+                                                      'before then' % quiet_until.strftime(TIME_FORMAT)))
+            continue
         if not (settle or change or number in gate):
             skipped.append(dict(number=number, reason='not due'))
             continue
@@ -208,6 +231,13 @@ def stage(store, kind, selection, policy, now, default_device=None, rng=None, pl
     return {'store': store, 'batch': batch, 'skipped': skipped, 'staged': staged}
 
 
+def _quiet_until(entry, selection):
+    """Until when an entry with a change that never showed is left alone: the PABX may still apply it."""
+    hours = float(selection.get('late_apply_hours') or 0)
+    times = [parse_time(s['at']) for s in entry.get('sent') or [] if s.get('at')]
+    return max(times) + datetime.timedelta(hours=hours) if hours and times else None
+
+
 def _writable(store, kind):
     """A new store document sharing the entries, which the caller copies before it changes one.
 
@@ -230,6 +260,19 @@ def _held(request, result):
         index = result.get('candidate')
         return listed[index] if isinstance(index, int) and 0 <= index < len(listed) else None
     return None
+
+
+def _device_rejected(store, device, stamp):
+    """The requesting device whose PIN was refused mid-run: charged its two attempts and quarantined."""
+    record = store['devices'].get(device)
+    if record is None or record.get('quarantined'):
+        return store
+    store = dict(store, devices=dict(store['devices']))
+    record = store['devices'][device] = dict(record)
+    record['wrong_attempts'] = max(int(record.get('wrong_attempts') or 0), 2)
+    record['quarantined'] = {'reason': 'its PIN stopped working during a run (account requests through it were '
+                                       'refused, and so was the PIN itself): changed at the console?', 'at': stamp}
+    return store
 
 
 def _normal(entry):
@@ -268,6 +311,8 @@ def settle_entry(entry, request, result, stamp, now, max_wrong, planning=False):
         entry['sent'] = _keep_sent(sent, now)
     elif status == 'refused':
         entry['pending'] = None  # the PABX said no: nothing applied
+    if not request.get('verify_only') and result.get('sent') is False and entry.get('pending') == request['new_password']:
+        entry['pending'] = None  # this run's new PIN never left: it is no PIN the PABX may hold
     return _judge(entry, status, held, stamp, max_wrong, result=result)
 
 
@@ -277,7 +322,8 @@ def _judge(entry, status, held, stamp, max_wrong, planning=False, result=None):
     if status in ('rejected', 'quarantined') or (held is None and entry['wrong_attempts'] >= max_wrong):
         why = ('the PABX accepted none of the PINs the store has for it (changed at the console?)'
                if status == 'rejected' else '%d wrong password(s) sent since it was last known good, the budget '
-               '(digitro_max_wrong_attempts %d)' % (entry['wrong_attempts'], max_wrong))
+               '(digitro_max_wrong_attempts %d): set a PIN at its console, then import it with '
+               'credential_store_import_reset_attempts=true' % (entry['wrong_attempts'], max_wrong))
         entry['quarantined'] = entry.get('quarantined') or {'reason': why, 'at': stamp}
         return entry, 'quarantined', '%s; nothing more is sent for it until a person resolves it' % why
     if status == 'would_change':
@@ -323,11 +369,17 @@ def commit(staged, kind, results, now, check_mode=False, previous_report=None, m
                       was_pending=bool(store[kind][number].get('pending')))
         entry, status, reason = settle_entry(store[kind][number], request, result, stamp, now, int(max_wrong),
                                              planning=check_mode)
+        held = _held(request, result)
         changed = changed or _normal(entry) != _normal(store[kind][number])
         store[kind][number] = entry
+        if result.get('device_rejected') and kind == 'accounts':
+            store = _device_rejected(store, request['device'], stamp)
+            changed = True
+            verified = [n for n in verified if n != request['device']]
         if result.get('status') == 'refused':
             refused.append(number)
-        if result.get('holds') and not entry.get('pending') and not entry.get('quarantined'):
+        # requesting devices for accounts: only when the PIN account requests will carry is the one that verified
+        if held is not None and held == entry['current'] and not entry.get('pending') and not entry.get('quarantined'):
             verified.append(number)
         report.append(dict(kind=kind, number=number, status=status, reason=reason,
                            pending=bool(entry.get('pending'))))
@@ -343,11 +395,13 @@ def commit(staged, kind, results, now, check_mode=False, previous_report=None, m
             'counts': summarize(report)}
 
 
-def import_rows(store, csv_text, now, overwrite=False):
+def import_rows(store, csv_text, now, overwrite=False, reset_attempts=False):
     """Merge ``kind,number,password[,device]`` rows (a PABX administration export) into the store.
 
-    A row for a quarantined entry resolves it (the operator read what the PABX holds); ``overwrite`` replaces
+    A row for a quarantined entry resolves it (the operator set that PIN at the console); ``overwrite`` replaces
     the others. A replaced entry keeps its history, and a pending PIN becomes a sent one: it may still apply.
+    It keeps its count of wrong attempts too, which the PABX still has, unless ``reset_attempts`` (setting a
+    PIN at the console resets the PABX's count).
     """
     store = copy.deepcopy(check_store(store)) if store else empty_store()
     reader = csv.DictReader(io.StringIO(csv_text))
@@ -372,6 +426,8 @@ def import_rows(store, csv_text, now, overwrite=False):
                          sent=_keep_sent(([{'password': old['pending'], 'at': stamp}] if old.get('pending') else [])
                                          + (old.get('sent') or []), now), changed_at=old.get('changed_at'))
             entry['sent'] = [s for s in entry['sent'] if s['password'] != password]
+            if not reset_attempts and old.get('wrong_attempts'):
+                entry['wrong_attempts'] = old['wrong_attempts']
             if old.get('device'):
                 entry['device'] = old['device']
         if kind == 'accounts' and (row.get('device') or '').strip():

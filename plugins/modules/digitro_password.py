@@ -27,6 +27,8 @@ description:
     O(confirm_timeout), because the PABX answers before it applies a change. A change whose answer was lost is
     also confirmed this way before anything is decided.
   - O(batch) changes many passwords in one run with bounded concurrency and returns one result per entry.
+    Entries of accounts requested from the same device run one at a time, and after a refused one the device's
+    own PIN is checked, since every account request carries it.
 author:
   - Digitro PABX collection maintainers (@digitro-pabx)
 extends_documentation_fragment:
@@ -224,6 +226,12 @@ results:
     sent:
       description: Whether a change request was sent (whatever its outcome).
       type: bool
+    device_rejected:
+      description:
+        - For an account, the requesting device's own PIN was refused during the run, so nothing more was sent
+          through it (its account requests run one at a time, and a refusal is followed by a check of the device).
+      type: bool
+      returned: when it happened
     msg:
       description: What happened, in words, with the PABX's own message on failure; never a password.
       type: str
@@ -238,7 +246,7 @@ summary:
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.digitro.pabx.plugins.module_utils._module import ACCOUNT_OPTIONS, DEVICE_OPTIONS, PabxModule
-from ansible_collections.digitro.pabx.plugins.module_utils._password import ensure_password
+from ansible_collections.digitro.pabx.plugins.module_utils._password import DeviceGates, ensure_password
 from ansible_collections.digitro.pabx.plugins.module_utils._validation import check_password
 
 ENTRY_OPTIONS = dict(DEVICE_OPTIONS, new_password=dict(type='str', no_log=True), **ACCOUNT_OPTIONS)
@@ -282,8 +290,9 @@ def main():
         batch_only_options=BATCH_ONLY_OPTIONS, supports_check_mode=True)
     entries = module.entries()
     timeout, budget = module.params['confirm_timeout'], module.params['max_wrong_attempts']
+    gates = DeviceGates()  # account entries: one at a time per requesting device, which is checked on a refusal
     results = module.run(entries, lambda client, entry: ensure_password(client, entry, module.check_mode, timeout,
-                                                                        budget))
+                                                                        budget, gates=gates))
     module.finish(results, [diff_line(r) for r in results])
 
 

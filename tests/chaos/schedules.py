@@ -117,7 +117,8 @@ class Schedule(chaos.Chaos):
             for (kind, number), pin in sorted(self.console.items()):
                 handle.write('%s,%s,%s\n' % (kind[:-1], number, pin))
         code = self.site.run('import_passwords.yml', {'credential_store_import_csv': csv_path,
-                                                      'credential_store_import_overwrite': True}).returncode
+                                                      'credential_store_import_overwrite': True,
+                                                      'credential_store_import_reset_attempts': True}).returncode
         os.remove(csv_path)
         if code == 0:
             self.console.clear()

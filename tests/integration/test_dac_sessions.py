@@ -40,3 +40,23 @@ def test_occupied_device_is_reported_and_force_moves_it(start_emulator, tmp_path
     forced = site.run('dac_sessions.yml', dict(takeover, dac_sessions_force=True))
     assert forced.returncode == 0, forced.stdout[-2000:]
     assert emulator.state()['devices'][devices[0]]['dac_account'] == agents[1]
+
+
+def test_a_pin_changed_at_the_console_is_never_retried_by_shift_runs(start_emulator, tmp_path):
+    emulator = start_emulator(devices=4, accounts=4, dac_devices=4)
+    site = Site(emulator, tmp_path)
+    assert site.run('import_passwords.yml').returncode == 0
+    devices, agents = list(emulator.site['devices']), list(emulator.site['accounts'])
+    emulator.control(set_passwords=[['devices', devices[0], '740163'], ['accounts', agents[1], '285017']])
+    roster = {'dac_sessions_roster': [{'device': d, 'account': a} for d, a in zip(devices, agents)],
+              'dac_sessions_max_fail_percent': 100}
+    for shift in ('logged_in', 'logged_out') * 3:   # three days of morning and evening runs
+        run = site.run('dac_sessions.yml', dict(roster, dac_sessions_state=shift))
+        assert run.returncode == 0, run.stdout[-2000:]
+        assert '2 failed' in run.stdout and 'device %s: its stored PIN did not verify' % devices[0] in run.stdout
+    state = emulator.state()
+    assert state['devices'][devices[0]]['most_in_a_row'] == 1 and state['accounts'][agents[1]]['most_in_a_row'] == 1
+    store = site.store()
+    assert store['devices'][devices[0]]['quarantined'] and store['accounts'][agents[1]]['quarantined']
+    assert state['devices'][devices[2]]['dac_account'] == ''   # the others followed their shifts
+    assert '740163' not in run.stdout and '285017' not in run.stdout

@@ -74,7 +74,8 @@ def test_a_killed_run_is_rolled_forward(start_emulator, tmp_path):
     # and the run after rotates those whose change never applied, once each
     not_applied = sum(1 for r in rows if r['status'] == 'verified')
     initial = {n: spec['password'] for n, spec in site.emulator.site['devices'].items()}
-    assert site.run('rotate_passwords.yml', {'password_rotation_max_age_days': 1}).returncode == 0
+    assert site.run('rotate_passwords.yml', {'password_rotation_max_age_days': 1,
+                                             'password_rotation_late_apply_hours': 0}).returncode == 0
     assert site.emulator.state()['stats']['op_altera-senha'] <= 160 + not_applied
     assert site.mismatched() == [] and all(p != initial[n] for n, p in site.emulator.passwords().items())
     assert max(d['wrong_attempts'] for d in site.emulator.state()['devices'].values()) <= 2

@@ -195,6 +195,8 @@ class CountingPabx(FakePabx):
         if operation == _api.CHANGE_PASSWORD and self.race:
             self.calls.append(operation)
             self.password = self.race
+            self.in_a_row += 1   # refused for a wrong current password: the lockout counts it
+            self.most = max(self.most, self.in_a_row)
             raise PabxError('altera-senha for device 1000 failed: HTTP 403 Forbidden', status=403)
         if operation == _api.CHANGE_PASSWORD and self.late is not None:
             self.pending = body[_api.NEW_PASSWORD]
@@ -243,3 +245,68 @@ if given:
             assert result['holds'] is None and result['failed']
         if start >= limit:
             assert pabx.calls == [] and result['status'] == 'quarantined'
+
+
+class SlowPabx(FakePabx):
+    """Processes a verification, then its answer is lost (a read timeout)."""
+
+    def call(self, operation, body):
+        try:
+            return super().call(operation, body)
+        except PabxError:
+            pass
+        raise PabxError('verifica-senha for device 1000 got no answer', no_answer=True, maybe_processed=True)
+
+
+def test_a_verification_whose_answer_was_lost_is_charged():
+    result = run(SlowPabx('9999'), entry=dict(ENTRY, candidates=['3333']))
+    assert result['status'] == 'error' and result['wrong_attempts'] == 1
+
+
+def test_a_forbidden_change_is_charged_to_the_budget():
+    pabx = RacedPabx('1111', '7777')
+    result = run(pabx)
+    assert result['status'] == 'rejected' and result['wrong_attempts'] == 2
+    assert pabx.calls == [V, C, V]  # the 403 counted: only one more password was tried
+
+
+class AccountsPabx(object):
+    """A device and its accounts; the device's PIN is changed at the console after ``change_after`` requests."""
+
+    def __init__(self, device_pin, accounts, change_after):
+        self.device_pin, self.accounts, self.change_after = device_pin, dict(accounts), change_after
+        self.requests, self.device_in_a_row, self.device_most = 0, 0, 0
+        self.lock = __import__('threading').Lock()
+
+    def call(self, operation, body):
+        with self.lock:
+            self.requests += 1
+            if self.requests == self.change_after:
+                self.device_pin = 'CONSOLE'
+            if body[_api.DEVICE_PASSWORD] != self.device_pin:
+                self.device_in_a_row += 1
+                self.device_most = max(self.device_most, self.device_in_a_row)
+                raise PabxError('wrong device PIN', status=403)
+            self.device_in_a_row = 0
+            account = body.get(_api.ACCOUNT)
+            if operation == _api.VERIFY_PASSWORD and account and body[_api.ACCOUNT_PASSWORD] != self.accounts[account]:
+                raise PabxError('wrong account PIN', status=403)
+            if operation == _api.CHANGE_PASSWORD:
+                self.accounts[account] = body[_api.NEW_PASSWORD]
+            return {}
+
+
+def test_a_device_pin_changed_mid_run_costs_the_device_two_attempts_and_stops_its_accounts():
+    from ansible_collections.digitro.pabx.plugins.module_utils._batch import run_batch
+    from ansible_collections.digitro.pabx.plugins.module_utils._password import DeviceGates
+    accounts = dict(('50%02d' % i, '11%04d' % i) for i in range(12))
+    pabx = AccountsPabx('1111', accounts, change_after=7)
+    gates = DeviceGates()
+    entries = [dict(device='1000', device_password='1111', account=a, account_password=p, new_password='22%04d' % i,
+                    candidates=[], wrong_attempts=0) for i, (a, p) in enumerate(sorted(accounts.items()))]
+    results = run_batch(entries, lambda e: ensure_password(pabx, e, False, 1, 2, sleep=lambda s: None, gates=gates), 8)
+    assert pabx.device_most <= 2   # the lockout never sees more than the budget
+    rejected = [r for r in results if r.get('device_rejected')]
+    assert rejected and all(r['status'] in ('error', 'unconfirmed') for r in rejected)
+    assert all(r['wrong_attempts'] == 0 for r in rejected)  # the device's refusals are not the accounts'
+    assert sum(1 for r in results if r['status'] == 'changed') == 2  # before the console change

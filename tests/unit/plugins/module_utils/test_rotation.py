@@ -60,12 +60,25 @@ def test_targets_split_on_commas_spaces_and_newlines(targets, expected):
     assert _rotation.selection(doc, targets)['targets'] == expected
 
 
-@pytest.mark.parametrize('targets, pattern, message', [
-    ('1000,9999', '', 'does not have: 9999'), ('', '', 'targets is empty'), (' , ', '', 'targets is empty'),
-    ('all', '([', 'password_rotation_pattern')])
-def test_a_selection_mistake_is_an_error_naming_the_option(targets, pattern, message):
+@pytest.mark.parametrize('targets, pattern, accounts, message', [
+    ('1000,9999', '', True, 'does not have: 9999'), ('', '', True, 'targets is empty'),
+    (' , ', '', True, 'targets is empty'), ('all', '([', True, 'password_rotation_pattern'),
+    ('all', '^9', True, 'matches none of the 2'), ('1000', '^5', True, 'matches none of the 1'),
+    ('5000', '', False, 'password_rotation_accounts is false')])
+def test_a_selection_mistake_is_an_error_naming_the_option(targets, pattern, accounts, message):
+    doc = store(d1000=('111222', None))
+    doc['accounts']['5000'] = {'current': '445566', 'pending': None, 'history': [], 'changed_at': None}
     with pytest.raises(_rotation.StoreError, match=message):
-        _rotation.selection(store(d1000=('111222', None)), targets, pattern)
+        _rotation.selection(doc, targets, pattern, accounts=accounts)
+
+
+def test_an_entry_whose_change_never_showed_is_left_alone_for_a_while():
+    doc = store(d1000=('OLD', None))
+    doc['devices']['1000']['sent'] = [{'password': 'LATE', 'at': '2026-11-27T02:30:00Z'}]
+    quiet = _rotation.stage(doc, 'devices', dict(ALL, late_apply_hours=1), {}, NOW)
+    assert quiet['batch'] == [] and 'may still apply until 2026-11-27T03:30:00Z' in quiet['skipped'][0]['reason']
+    later = _rotation.stage(doc, 'devices', dict(ALL, late_apply_hours=0.25), {}, NOW)
+    assert later['batch'][0]['candidates'] == ['LATE'] and not later['batch'][0]['verify_only']
 
 
 def result(status, holds=None, wrong=0, **extra):
@@ -211,7 +224,7 @@ def test_accounts_are_requested_only_from_a_device_verified_in_this_run():
     doc = store(d1000=('111222', None), d1001=('333444', None))
     doc['accounts']['5000'] = {'current': '445566', 'pending': None, 'history': [], 'changed_at': None}
     sel = _rotation.selection(doc, '5000')
-    devices = _rotation.stage(doc, 'devices', sel, {}, NOW, gate_accounts=True)
+    devices = _rotation.stage(doc, 'devices', sel, {}, NOW, gate_accounts=sel)
     assert devices['batch'] == [dict(device='1000', device_password='111222', new_password='111222', candidates=[],
                                      wrong_attempts=0, verify_only=True)]  # verified, not changed
     checked = _rotation.commit(devices, 'devices', [result('unchanged')], NOW)
@@ -237,3 +250,49 @@ def test_import_csv():
         _rotation.import_rows(None, 'kind,number,password\nphone,x,1\n', NOW)
     with pytest.raises(_rotation.StoreError, match='lacks the column'):
         _rotation.import_rows(None, 'number,password\n', NOW)
+
+
+def test_a_new_pin_that_never_left_is_dropped_not_kept_as_sent():
+    plan = staged(store(d1000=('OLD', None)))
+    done = _rotation.commit(plan, 'devices', [result('rejected', wrong=1, sent=False)], NOW)
+    entry = done['store']['devices']['1000']
+    assert entry['pending'] is None and entry.get('sent', []) == [] and entry['quarantined']
+    lost = _rotation.commit(plan, 'devices', [result('unconfirmed', holds='current', sent=True)], NOW)
+    assert lost['store']['devices']['1000']['pending'] == plan['batch'][0]['new_password']  # it left: kept
+
+
+def test_a_device_found_on_a_sent_pin_in_a_dry_run_does_not_request_accounts():
+    doc = store(d1000=('OLD', None))
+    doc['devices']['1000']['sent'] = [{'password': 'LATE', 'at': '2026-11-26T03:00:00Z'}]
+    plan = _rotation.stage(doc, 'devices', ALL, {}, NOW, planning=True)
+    assert plan['batch'][0]['candidates'] == ['LATE']
+    done = _rotation.commit(plan, 'devices', [result('would_change', holds='candidate', candidate=0)], NOW,
+                            check_mode=True)
+    assert done['verified'] == []   # account requests would carry the stale stored PIN
+    real = _rotation.commit(_rotation.stage(doc, 'devices', ALL, {}, NOW), 'devices',
+                            [result('changed', candidate=0)], NOW)
+    assert real['verified'] == ['1000']
+
+
+def test_an_import_resolves_a_quarantined_entry_and_keeps_what_the_pabx_may_still_count():
+    doc = store(d1000=('OLD', 'STAGED'))
+    doc['devices']['1000'].update(wrong_attempts=1, quarantined={'reason': 'x', 'at': 'y'})
+    text = 'kind,number,password\ndevice,1000,654321\n'
+    done = _rotation.import_rows(doc, text, NOW)
+    entry = done['store']['devices']['1000']
+    assert done['resolved'] == 1 and not entry.get('quarantined') and entry['current'] == '654321'
+    assert entry['wrong_attempts'] == 1 and entry['history'] == ['OLD'] and entry['sent'][0]['password'] == 'STAGED'
+    reset = _rotation.import_rows(doc, text, NOW, reset_attempts=True)
+    assert not reset['store']['devices']['1000'].get('wrong_attempts')
+
+
+def test_a_requesting_device_refused_mid_run_is_quarantined_and_its_accounts_keep_their_count():
+    doc = store(d1000=('111222', None))
+    doc['accounts']['5000'] = {'current': '445566', 'pending': None, 'history': [], 'changed_at': None,
+                               'wrong_attempts': 1}
+    plan = _rotation.stage(doc, 'accounts', ALL, {}, NOW, verified=['1000'])
+    done = _rotation.commit(plan, 'accounts', [dict(result('error', wrong=1), sent=False, device_rejected=True)], NOW,
+                            verified=['1000'])
+    assert done['store']['devices']['1000']['quarantined'] and done['store']['devices']['1000']['wrong_attempts'] == 2
+    assert done['store']['accounts']['5000']['wrong_attempts'] == 1 and done['verified'] == []
+    assert done['store']['accounts']['5000']['pending'] is None and doc['devices']['1000'].get('quarantined') is None
