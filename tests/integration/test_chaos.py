@@ -17,7 +17,7 @@ def test_fixed_seed_chaos_scenarios(tmp_path, capsys):
 
 # The reported lockouts: PINs changed at the console, then audits, --check and dry runs and rotations against
 # the stale store, a resolving import, a kill and late applies; then a random schedule.
-PLAN = 'console,console,audit,check,check,dry,rotate,rotate,resolve,rotate,kill,late,rotate'
+PLAN = 'console,console,audit,check,check,dry,rotate,rotate,resolve,rotate,kill,late,rotate,check,dry,rotate'
 
 
 def test_schedules_across_runs(tmp_path, capsys):

@@ -77,3 +77,32 @@ def test_a_pattern_that_matches_some_hosts_passes_the_check(run_playbook, tmp_pa
     assert 'FAILED' not in run.output.split('PLAY [Audit')[0]
     assert 'ok: [site-a]' in run.output and 'ok: [site-b]' in run.output
     assert 'Credential store settings for site-a are incomplete' in run.output
+
+
+def test_targets_that_select_nothing_fail_naming_the_option(start_emulator, tmp_path):
+    emulator = start_emulator(devices=6, accounts=2, dac_devices=0)
+    site = Site(emulator, tmp_path)
+    assert site.run('import_passwords.yml').returncode == 0
+    account = list(emulator.site['accounts'])[0]
+    for variables, message in (
+            ({'password_rotation_targets': '100000\n 999999'}, 'does not have: 999999'),
+            ({'password_rotation_pattern': '^9'}, "password_rotation_pattern '^9' matches none of the 8"),
+            ({'password_rotation_pattern': '(['}, 'is not a valid regular expression'),
+            ({'password_rotation_targets': account, 'password_rotation_accounts': False},
+             'password_rotation_accounts is false')):
+        run = site.run('rotate_passwords.yml', variables)
+        assert run.returncode != 0 and message in run.stdout, run.stdout[-2000:]
+        assert 'Traceback' not in run.stdout + run.stderr
+    assert pabx_requests(emulator) == {'op_verifica-senha': 0, 'op_altera-senha': 0, 'op_valida-usuario': 0}
+
+
+def test_quarantined_accounts_fail_a_devices_only_run_too(start_emulator, tmp_path):
+    emulator = start_emulator(devices=4, accounts=2, dac_devices=0)
+    site = Site(emulator, tmp_path)
+    assert site.run('import_passwords.yml').returncode == 0
+    account = list(emulator.site['accounts'])[0]
+    emulator.control(set_passwords=[['accounts', account, '613029']])
+    assert site.run('rotate_passwords.yml').returncode != 0   # found: quarantined
+    run = site.run('rotate_passwords.yml', {'password_rotation_accounts': False})
+    assert run.returncode != 0 and '1 entries are quarantined' in run.stdout
+    assert emulator.state()['accounts'][account]['most_in_a_row'] == 1

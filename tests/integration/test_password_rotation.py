@@ -110,7 +110,7 @@ def test_a_refused_pin_gets_a_fresh_one_not_a_loop(start_emulator, tmp_path):
     assert run.returncode == 0, run.stdout[-3000:]
     assert site.mismatched() == []  # a refused entry keeps its current PIN, and the store knows it
     counts = site.latest_report()['counts']
-    assert counts['rotated'] >= 90  # half the PINs are refused each round; 4 rounds leave ~6 of 100
+    assert counts['rotated'] >= 75  # half the PINs are refused each round; 4 rounds leave ~6 of 100 (P(>25) ~ 0)
     assert counts['rotated'] + counts['failed'] == 100
     assert site.emulator.state()['stats']['op_altera-senha'] <= 100 * 4
     initial = {n: spec['password'] for n, spec in site.emulator.site['devices'].items()}
