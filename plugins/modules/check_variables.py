@@ -59,14 +59,9 @@ seealso:
 '''
 
 EXAMPLES = r'''
-- name: Rotate the passwords, after checking the variables for misspellings
-  hosts: pabx
-  gather_facts: false
-  pre_tasks:
-    - name: Fail on unknown digitro.pabx variables
-      digitro.pabx.check_variables:
-  roles:
-    - role: digitro.pabx.password_rotation
+# The collection's roles run this first; a play of your own can too, before anything else.
+- name: Fail on unknown digitro.pabx variables
+  digitro.pabx.check_variables:
 
 - name: Allow a variable of your own that shares the prefix
   digitro.pabx.check_variables:
