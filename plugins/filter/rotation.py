@@ -34,9 +34,10 @@ def _guard(function):
 
 
 @_guard
-def rotation_selection(store, targets='all', pattern='', max_age_days=0, accounts=True, late_apply_hours=1):
+def rotation_selection(store, targets='all', pattern='', max_age_days=0, accounts=True, late_apply_hours=1,
+                       account_device=None):
     return _rotation.selection(_plain(store), _plain(targets), pattern and str(pattern), max_age_days,
-                               _bool(accounts), late_apply_hours)
+                               _bool(accounts), late_apply_hours, account_device and str(account_device))
 
 
 def _bool(value):

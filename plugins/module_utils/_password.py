@@ -237,8 +237,8 @@ def ensure_password(client, entry, check_mode, confirm_timeout, max_wrong_attemp
     ``gates`` (DeviceGates, shared by a batch) serialises account entries per requesting device.
     """
     if not entry.get('account') or gates is None:
-        return _guarded(client, entry, check_mode, confirm_timeout, Budget(entry.get('wrong_attempts'),
-                                                                             max_wrong_attempts), sleep)
+        budget = Budget(entry.get('wrong_attempts'), max_wrong_attempts)
+        return _guarded(client, entry, check_mode, confirm_timeout, budget, sleep)
     device = entry['device']
     with gates.lock(device):
         if device in gates.rejected:
@@ -274,9 +274,9 @@ def _ensure(client, entry, check_mode, confirm_timeout, budget, sleep, state):
     holds, index = identify(client, entry, budget)
     if holds is None:
         untried = known - budget.asked
+        more = ' (%d more not tried: the wrong-attempt budget is spent)' % untried if untried else ''
         return outcome(entry, 'rejected', '%s: the PABX accepted none of the %d password(s) tried (out of sync)%s; '
-                                          'nothing was changed' % (target, budget.asked, ' (%d more not tried: the wrong-attempt '
-                                                       'budget is spent)' % untried if untried else ''), budget)
+                                          'nothing was changed' % (target, budget.asked, more), budget)
     if holds == HOLDS_CURRENT and current_password(entry) == entry['new_password']:
         holds = HOLDS_NEW  # asked to verify: the password it should have is the one it has
     if holds == HOLDS_NEW:
@@ -317,4 +317,3 @@ def _ensure(client, entry, check_mode, confirm_timeout, budget, sleep, state):
                                          '%gs: the PABX may still apply it, so keep both passwords and settle it '
                                          'later by verification' % (target, sent, confirm_timeout),
                    budget, in_force, index, sent=True)
-

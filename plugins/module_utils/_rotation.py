@@ -74,20 +74,26 @@ def split_numbers(value):
     """Numbers from a list, or from text separated by commas, spaces or newlines (an AWX textarea)."""
     if value is None:
         return []
+    if isinstance(value, dict):
+        return ['a dict']
     items = value if isinstance(value, (list, tuple)) else re.split(r'[\s,;]+', str(value))
     return [str(item).strip() for item in items if str(item).strip()]
 
 
-def selection(store, targets, pattern='', max_age_days=0, accounts=True, late_apply_hours=1):
+def selection(store, targets, pattern='', max_age_days=0, accounts=True, late_apply_hours=1, account_device=None):
     """The rotation's selection, checked: unknown target numbers, an invalid pattern, or targets and a pattern
     that select nothing are errors that say so (a run must not end green having done nothing)."""
     store = check_store(store)
     kinds = KINDS if accounts else ('devices',)
     numbers = split_numbers(targets)
-    if numbers in ([], ['all']):
-        if targets not in (None, 'all', ['all']):
-            raise StoreError('password_rotation_targets is empty: give "all" or the numbers to rotate')
+    if [n.lower() for n in numbers] == ['all']:
         numbers = 'all'
+    elif not numbers:
+        raise StoreError('password_rotation_targets is empty: give "all" or the numbers to rotate')
+    elif isinstance(targets, dict) or not all(n.isdigit() for n in numbers):
+        raise StoreError('password_rotation_targets must be "all" or extension and account numbers (digits), '
+                         'separated by commas, spaces or newlines; got %s' % ', '.join(
+                             repr(n) for n in numbers if not n.isdigit())[:200])
     else:
         unknown = [n for n in numbers if not any(n in store[kind] for kind in KINDS)]
         if unknown:
@@ -103,6 +109,8 @@ def selection(store, targets, pattern='', max_age_days=0, accounts=True, late_ap
         raise StoreError('password_rotation_pattern %r is not a valid regular expression: %s' % (pattern, exc))
     if int(max_age_days or 0) < 0 or float(late_apply_hours or 0) < 0:
         raise StoreError('password_rotation_max_age_days and password_rotation_late_apply_hours must be 0 or more')
+    if accounts and account_device and account_device not in store['devices']:
+        raise StoreError('password_rotation_account_device %s is not a device of the credential store' % account_device)
     chosen = [n for kind in kinds for n in store[kind] if numbers == 'all' or n in numbers]
     if chosen and not any(found.search(n) for n in chosen):
         raise StoreError('password_rotation_pattern %r matches none of the %d number(s) aimed at: nothing would be '
@@ -124,7 +132,7 @@ def is_selected(number, entry, selection, now):
     """
     if selection.get('only') is not None:
         return number in selection['only']
-    targets = selection.get('targets') or 'all'
+    targets = selection.get('targets', 'all')  # an empty list selects nothing (accounts left out)
     if targets != 'all' and number not in targets:
         return False
     if selection.get('pattern') and not re.search(selection['pattern'], number):
@@ -404,11 +412,11 @@ def import_rows(store, csv_text, now, overwrite=False, reset_attempts=False):
     PIN at the console resets the PABX's count).
     """
     store = copy.deepcopy(check_store(store)) if store else empty_store()
-    reader = csv.DictReader(io.StringIO(csv_text))
+    reader = _csv_reader(csv_text)
     missing = set(['kind', 'number', 'password']) - set(reader.fieldnames or [])
     if missing:
-        raise StoreError('the CSV lacks the column(s) %s (expected kind,number,password[,device])'
-                         % ', '.join(sorted(missing)))
+        raise StoreError('the CSV lacks the column(s) %s (expected kind,number,password[,device]; its header is %s)'
+                         % (', '.join(sorted(missing)), ', '.join(repr(f) for f in reader.fieldnames or [])[:200]))
     added = kept = resolved = 0
     stamp = now.strftime(TIME_FORMAT)
     for line, row in enumerate(reader, start=2):
@@ -437,7 +445,20 @@ def import_rows(store, csv_text, now, overwrite=False, reset_attempts=False):
             resolved += 1
         else:
             added += 1
+    if not added + kept + resolved:
+        raise StoreError('the CSV has a header but no rows: nothing to import')
     return {'store': store, 'added': added, 'kept': kept, 'resolved': resolved}
+
+
+def _csv_reader(text):
+    """A DictReader of a spreadsheet export: a UTF-8 BOM (Excel) dropped, the separator of the header line
+    (a comma, or the semicolon of pt-BR exports), header names trimmed and lower-cased."""
+    text = text.lstrip('\ufeff')
+    header = text.split('\n', 1)[0]
+    delimiter = max((',', ';', '\t'), key=header.count)
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    reader.fieldnames = [(name or '').strip().lower() for name in reader.fieldnames or []]
+    return reader
 
 
 def render(rows, header=None):

@@ -124,6 +124,28 @@ def describe_timeout(label, path, timeout, holder):
             "concurrent jobs off on the job template" % (label, who, path, timeout))
 
 
+def check_path(path):
+    """Refuse a lock path that is not a lock file: taking the lock rewrites the file, and a store or an
+    inventory pointed at by mistake would be emptied."""
+    if not path or not os.path.isabs(path):
+        raise LockError('the run lock file must be an absolute path, not %r: two runs started from different '
+                        'directories would not exclude each other' % path)
+    if os.path.basename(path).endswith('.save.lock'):
+        raise LockError('the run lock file %s is the store\'s save lock: give the run lock a file of its own' % path)
+    if os.path.exists(path):
+        if not os.path.isfile(path):
+            raise LockError('the run lock file %s exists and is not a regular file' % path)
+        try:
+            with open(path, 'rb') as handle:
+                content = handle.read(4096)
+        except OSError as exc:
+            raise LockError('the run lock file %s cannot be read (%s)' % (path, exc.strerror))
+        holder = read_holder(path) if content.strip() else {'token': ''}
+        if 'token' not in holder:
+            raise LockError('%s is not a run lock file (it holds other data, which taking the lock would erase): '
+                            'point the lock at a file of its own' % path)
+
+
 def acquire(path, timeout, label, watch_pid=None):
     """Start a holder of the run lock ``path`` and wait until it holds it; returns the holder.
 
@@ -132,10 +154,14 @@ def acquire(path, timeout, label, watch_pid=None):
     seconds, naming the other run's holder, and LockError when the lock cannot be taken at all.
     """
     watch_pid = watch_pid or os.getppid()
-    path = os.path.abspath(path)
+    check_path(path)
     directory = os.path.dirname(path)
     if not os.path.isdir(directory):
-        os.makedirs(directory, 0o700)
+        try:
+            os.makedirs(directory, 0o700)
+        except OSError as exc:
+            raise LockError('the run lock file %s cannot be made: its directory %s cannot be created (%s)'
+                            % (path, directory, exc.strerror))
     holder = read_holder(path)
     if holder.get('watch_pid') == watch_pid and alive(holder.get('pid')) and _is_locked(path):
         raise LockError('this run (ansible-playbook pid %d) already holds %s: take it once per host and release it '
@@ -164,6 +190,9 @@ def acquire(path, timeout, label, watch_pid=None):
     process.stderr.close()
     if report.get('state') == 'timeout':
         raise LockTimeout(describe_timeout(label, path, timeout, report.get('holder') or {}))
+    if report.get('state') == 'same_run':
+        raise LockError('this run (ansible-playbook pid %d) already holds %s for another host: two hosts share one '
+                        'credential store; give each PABX its own credential_store_path' % (watch_pid, path))
     if report.get('state') == 'gone':
         raise LockError('the ansible-playbook process (pid %d) ended while waiting for %s' % (watch_pid, path))
     raise LockError('the holder of the run lock %s failed: %s' % (
@@ -254,6 +283,9 @@ def hold(path, timeout, watch_pid, watch_start, token, report):
                 return 1
         if state['release'] or os.getppid() != caller or not alive(watch_pid, watch_start):
             say(state='gone')
+            return 1
+        if read_holder(path).get('watch_pid') == watch_pid:
+            say(state='same_run')  # waiting for this run itself would last until the timeout
             return 1
         if time.monotonic() >= deadline:
             say(state='timeout', holder=read_holder(path))

@@ -79,7 +79,7 @@ class Schedule(chaos.Chaos):
             self.wait_for_orphans()
             return [None]
         if name == 'concurrent':   # the second waits for the first's run lock
-            jobs = [self.site.start('rotate_passwords.yml', RUN_VARS) for _ in range(2)]
+            jobs = [self.site.start('rotate_passwords.yml', RUN_VARS) for _copy in range(2)]
             return [job.wait(300) for job in jobs]
         numbers = list(self.emulator.site['devices'])
         picked = rng.sample(numbers, min(3, len(numbers)))

@@ -106,3 +106,12 @@ def test_quarantined_accounts_fail_a_devices_only_run_too(start_emulator, tmp_pa
     run = site.run('rotate_passwords.yml', {'password_rotation_accounts': False})
     assert run.returncode != 0 and '1 entries are quarantined' in run.stdout
     assert emulator.state()['accounts'][account]['most_in_a_row'] == 1
+
+
+def test_a_limit_outside_the_pabx_group_fails(run_playbook, tmp_path):
+    inventory = tmp_path / 'inventory.ini'
+    inventory.write_text('[pabx]\nsite-a\n[other]\nweb1\n')
+    run = run_playbook('playbooks/rotate_passwords.yml', args=('-i', str(inventory), '--limit', 'web1'))
+    assert run.rc != 0
+    assert "the host pattern 'pabx' with --limit web1 matches no host of the inventory" in run.output
+    assert 'PLAY [Rotate' not in run.output

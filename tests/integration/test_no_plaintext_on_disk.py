@@ -90,7 +90,7 @@ def kill_job(job):
     """
     os.killpg(job.pid, signal.SIGSTOP)
     tree = set()
-    for _ in range(3):
+    for _kill in range(3):
         for pid in set(descendants(job.pid)) - tree:
             _signal(pid, signal.SIGSTOP)
             tree.add(pid)
@@ -153,7 +153,7 @@ def files_to_scan(site, started):
     skipped = (os.path.join(workdir, 'emulator-'), site.csv_path, os.path.join(workdir, 'extra-vars.json'))
     seen = set()
     for top in [workdir] + site.temp_dirs:   # the temporary directories lie inside the workdir: once each
-        for directory, _, names in os.walk(top):
+        for directory, _dirs, names in os.walk(top):
             for name in names:
                 path = os.path.join(directory, name)
                 if not path.startswith(skipped) and path not in seen:
@@ -165,7 +165,7 @@ def files_to_scan(site, started):
         except OSError:
             continue
         for top in tops:
-            for directory, _, names in os.walk(top):
+            for directory, _dirs, names in os.walk(top):
                 for name in names:
                     path = os.path.join(directory, name)
                     try:
@@ -273,10 +273,11 @@ def test_a_users_playbook_runs_pipelined_and_async_is_refused(start_emulator, tm
     playbook.write_text(USER_PLAYBOOK)
     extra = tmp_path / 'user-vars.json'
     extra.write_text(json.dumps({'device': device, 'device_pin': spec['password'], 'account': account,
-                                     'account_pin': account_spec['password'], 'task_async': task_async}))
+                                 'account_pin': account_spec['password'], 'task_async': task_async}))
     command = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), str(playbook), '-e', '@' + str(extra),
                '-vvv']
-    run = subprocess.run(command, cwd=str(tmp_path), env=site.env, capture_output=True, text=True, timeout=300)
+    run = subprocess.run(command, cwd=str(tmp_path), env=site.env, capture_output=True, text=True, timeout=300,
+                         check=False)
     output = run.stdout + run.stderr
     if task_async:
         assert run.returncode != 0
@@ -288,7 +289,7 @@ def test_a_users_playbook_runs_pipelined_and_async_is_refused(start_emulator, tm
         assert 'Pipelining is enabled' in output
         assert 'AnsiballZ_digitro_user_validate' not in output
     assert spec['password'] not in output and account_spec['password'] not in output
-    module_files = [os.path.join(d, n) for top in site.temp_dirs for d, _, names in os.walk(top) for n in names
+    module_files = [os.path.join(d, n) for top in site.temp_dirs for d, _dirs, names in os.walk(top) for n in names
                     if n.startswith('AnsiballZ_')]
     assert module_files == []
 
@@ -334,7 +335,7 @@ def test_action_forces_pipelining_for_the_task_only(name):
 
 @pytest.mark.parametrize('name', MODULES)
 def test_action_refuses_async_before_running_anything(name):
-    action, _, calls = _action(name, async_val=30)
+    action, _connection, calls = _action(name, async_val=30)
     with pytest.raises(AnsibleActionFail) as failure:
         action.run(task_vars={})
     assert str(failure.value).startswith('digitro.pabx.%s %s; the task uses async' % (name, REFUSAL))
@@ -342,12 +343,12 @@ def test_action_refuses_async_before_running_anything(name):
 
 
 def test_action_refuses_keep_remote_files_and_become_su(monkeypatch):
-    action, _, calls = _action('digitro_password', become='su')
+    action, _connection, calls = _action('digitro_password', become='su')
     with pytest.raises(AnsibleActionFail) as failure:
         action.run(task_vars={})
     assert 'become method su cannot pipeline' in str(failure.value)
     monkeypatch.setattr(C, 'DEFAULT_KEEP_REMOTE_FILES', True)
-    action, _, calls = _action('digitro_password')
+    action, _connection, calls = _action('digitro_password')
     with pytest.raises(AnsibleActionFail) as failure:
         action.run(task_vars={})
     assert 'ANSIBLE_KEEP_REMOTE_FILES is set: unset it' in str(failure.value)
@@ -355,7 +356,7 @@ def test_action_refuses_keep_remote_files_and_become_su(monkeypatch):
 
 
 def test_action_never_transfers_a_module_file():
-    action, _, _ = _action('digitro_password')
+    action, _connection, _calls = _action('digitro_password')
     with pytest.raises(AnsibleActionFail) as failure:
         action._transfer_data('/somewhere/AnsiballZ_digitro_password.py', b'{"device_password": "x"}')
     assert 'nothing was written' in str(failure.value)

@@ -205,3 +205,29 @@ def test_custom_backend_is_locked_and_checks_its_generation(start_emulator, tmp_
     assert first.returncode == 0 and second.returncode == 0
     store = site.store()
     assert '90001' in store['devices'] and '90002' in store['devices'] and store['generation'] == 5
+
+
+def test_a_lock_file_that_is_not_one_is_refused_and_left_intact(start_emulator, tmp_path):
+    site = small_site(start_emulator, tmp_path)
+    store_bytes = open(site.store_path, 'rb').read()
+    for variables in ({'credential_store_lock_file': site.store_path},          # the store itself
+                      {'credential_store_lock_file': site.store_path + '.save.lock'},
+                      {'credential_store_lock_file': 'relative.lock'}):
+        run = site.run('rotate_passwords.yml', variables, check=True)
+        assert run.returncode != 0 and 'run lock file' in run.stdout + run.stderr, run.stdout[-1500:]
+        assert open(site.store_path, 'rb').read() == store_bytes
+    assert 'op_verifica-senha' not in site.emulator.state()['stats']
+
+
+def test_two_hosts_sharing_one_store_fail_at_once(start_emulator, tmp_path):
+    site = small_site(start_emulator, tmp_path)
+    with open(site.inventory) as handle:
+        inventory = json.load(handle)
+    hosts = inventory['pabx']['hosts']
+    hosts['pabx2'] = dict(hosts[HOST])
+    with open(site.inventory, 'w') as handle:
+        json.dump(inventory, handle)
+    started = time.monotonic()
+    run = site.run('audit_passwords.yml')
+    assert run.returncode != 0 and 'two hosts share one credential store' in run.stdout
+    assert time.monotonic() - started < 120

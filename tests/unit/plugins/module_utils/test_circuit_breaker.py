@@ -51,6 +51,7 @@ class QuietServer(ThreadingHTTPServer):
     def handle_error(self, request, client_address):
         pass  # a client that gives up or closes a pooled connection is what these tests make happen
 
+
 class Scripted:
     """The statuses the next POSTs get, in order (500 once the script is done), and how many POSTs came."""
     statuses, posts = [], 0

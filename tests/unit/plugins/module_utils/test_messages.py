@@ -24,6 +24,7 @@ class QuietServer(ThreadingHTTPServer):
     def handle_error(self, request, client_address):
         pass  # a client that gives up or closes a pooled connection is what these tests make happen
 
+
 class Answer:
     """What the server does with the next POST: 'ok', 'huge', 'short' (closes mid-body), 'stall' (headers only)."""
     mode, posts = 'ok', 0

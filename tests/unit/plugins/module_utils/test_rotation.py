@@ -296,3 +296,15 @@ def test_a_requesting_device_refused_mid_run_is_quarantined_and_its_accounts_kee
     assert done['store']['devices']['1000']['quarantined'] and done['store']['devices']['1000']['wrong_attempts'] == 2
     assert done['store']['accounts']['5000']['wrong_attempts'] == 1 and done['verified'] == []
     assert done['store']['accounts']['5000']['pending'] is None and doc['devices']['1000'].get('quarantined') is None
+
+
+@pytest.mark.parametrize('text', [
+    '\ufeffkind;number;password\r\ndevice;1000;111222\r\n',      # Excel in pt-BR: BOM, semicolons, CRLF
+    'Kind , Number,PASSWORD\ndevice,1000,111222\n'])
+def test_import_reads_spreadsheet_exports(text):
+    assert _rotation.import_rows(None, text, NOW)['store']['devices']['1000']['current'] == '111222'
+
+
+def test_an_import_without_rows_is_an_error():
+    with pytest.raises(_rotation.StoreError, match='no rows'):
+        _rotation.import_rows(None, 'kind,number,password\n', NOW)

@@ -78,8 +78,7 @@ def tasks_of(tasks):
     for task in tasks or []:
         yield task
         for section in ('block', 'rescue', 'always'):
-            for inner in tasks_of(task.get(section)):
-                yield inner
+            yield from tasks_of(task.get(section))
 
 
 def test_names_the_roles_and_playbooks_set_are_known():
@@ -159,8 +158,8 @@ def test_internal_ignored_and_foreign_names_pass():
 def test_a_new_option_is_known_as_soon_as_a_role_declares_it(tmp_path, monkeypatch):
     """Nothing to keep in step: the names are read from the files, wherever the collection is installed."""
     copy = tmp_path / 'pabx'
-    shutil.copytree(ROOT, str(copy), ignore=shutil.ignore_patterns('.venv', '.git', 'tests', 'emulator', 'docs',
-                                                                  'benchmarks', '.hypothesis', 'build'))
+    ignored = shutil.ignore_patterns('.venv', '.git', 'tests', 'emulator', 'docs', 'benchmarks', '.hypothesis', 'build')
+    shutil.copytree(ROOT, str(copy), ignore=ignored)
     spec = copy / 'roles' / 'password_rotation' / 'meta' / 'argument_specs.yml'
     spec.write_text(spec.read_text().replace(
         '    options:\n', '    options:\n      password_rotation_brand_new:\n        type: str\n'

@@ -99,7 +99,7 @@ def test_holder_ends_when_its_run_is_killed(tmp_path, holders):
             time.sleep(60)
         finally:
             os._exit(1)
-    assert wait_until(report.exists, 10) and wait_until(lambda: report.read_text(), 2)
+    assert wait_until(report.exists, 10) and wait_until(report.read_text, 2)
     pid = int(report.read_text())
     holders.append(pid)
     assert alive(pid) and _run_lock._is_locked(path)
