@@ -13,6 +13,7 @@ __metaclass__ = type
 
 import os
 
+from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_bytes
 from ansible.plugins.action import ActionBase
 
@@ -38,7 +39,12 @@ class ActionModule(ActionBase):
         changed = [kind for kind in paths if _content(paths[kind]) != to_bytes(contents[kind])]
         if not self._task.check_mode:
             for kind in changed:
-                write_atomically(paths[kind], to_bytes(contents[kind]), 0o640, 0o750)
+                try:
+                    write_atomically(paths[kind], to_bytes(contents[kind]), 0o640, 0o750)
+                except (IOError, OSError) as exc:
+                    raise AnsibleActionFail('could not write the report %s: %s; set the report directory (the role\'s '
+                                            '*_report_dir option) to a directory this user can write'
+                                            % (paths[kind], exc.strerror or exc))
         result.update(changed=bool(changed), text_path=paths['txt'], json_path=paths['json'])
         return result
 

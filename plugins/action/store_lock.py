@@ -44,7 +44,8 @@ class ActionModule(ActionBase):
             return result
         label = (task_vars or {}).get('inventory_hostname', 'this PABX')
         if args['timeout'] < 0:
-            raise AnsibleActionFail('timeout must be 0 or more seconds, not %g' % args['timeout'])
+            raise AnsibleActionFail('the run lock timeout (credential_store_lock_timeout) must be 0 or more seconds, '
+                                    'not %g' % args['timeout'])
         try:
             holder = acquire(args['path'], args['timeout'], label, watch_pid=controller)
         except LockError as exc:

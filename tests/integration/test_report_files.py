@@ -19,3 +19,11 @@ def test_writes_both_files_then_changes_only_what_differs_and_nothing_in_check_m
                            check=True)
     assert planned.result['changed'] is True and text.read_text() == 'all fine\n'
     assert sorted(os.listdir(directory)) == ['pabx1-check.json', 'pabx1-check.txt']  # no temporary file left
+
+
+def test_a_directory_that_cannot_be_written_is_named(run_playbook, tmp_path):
+    blocker = tmp_path / 'a-file'
+    blocker.write_text('not a directory')
+    failed = run_playbook(PLAYBOOK, dict(report_dir=str(blocker / 'reports'), report_text='x\n', report_checked=1))
+    assert failed.result['failed'] and 'could not write the report' in failed.result['msg']
+    assert '_report_dir' in failed.result['msg'] and 'Traceback' not in failed.output
