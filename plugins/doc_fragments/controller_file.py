@@ -8,13 +8,21 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    # The attributes of the action plugins that write files on the controller (vault_store, report_files).
+    # The check mode of the action plugins that write files on the controller (vault_store, report_files);
+    # they also extend CONTROLLER_ACTION below.
     DOCUMENTATION = r'''
 options: {}
 attributes:
   check_mode:
     description: Reports whether a file would change, and writes nothing in check mode.
     support: full
+'''
+
+    # The attributes every controller-side action plugin shares (digitro.pabx.controller_file.controller_action);
+    # each plugin states its own check_mode.
+    CONTROLLER_ACTION = r'''
+options: {}
+attributes:
   diff_mode:
     description: Shows no diff.
     support: none

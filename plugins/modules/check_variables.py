@@ -27,6 +27,8 @@ description:
   - It runs on the controller as an action plugin, without a connection to the host.
 author:
   - Digitro PABX collection maintainers (@digitro-pabx)
+extends_documentation_fragment:
+  - digitro.pabx.controller_file.controller_action
 options:
   prefixes:
     description:
@@ -44,12 +46,6 @@ options:
 attributes:
   check_mode:
     description: Runs the same check in check mode; it changes nothing in any mode.
-    support: full
-  diff_mode:
-    description: Shows no diff.
-    support: none
-  action:
-    description: Runs as an action plugin on the controller, without a module process.
     support: full
 notes:
   - To see the options of a role, run C(ansible-doc -t role digitro.pabx.password_rotation) (or C(password_audit),

@@ -21,6 +21,7 @@ author:
   - Digitro PABX collection maintainers (@digitro-pabx)
 extends_documentation_fragment:
   - digitro.pabx.controller_file
+  - digitro.pabx.controller_file.controller_action
 options:
   directory:
     description: The directory on the controller.

@@ -24,6 +24,8 @@ description:
     C(lock) and C(unlock) entry points; use those rather than this plugin.
 author:
   - Digitro PABX collection maintainers (@digitro-pabx)
+extends_documentation_fragment:
+  - digitro.pabx.controller_file.controller_action
 options:
   path:
     description:
@@ -51,12 +53,6 @@ options:
 attributes:
   check_mode:
     description: Takes and releases the lock in check mode too (a check run reads the store); it never reports a change.
-    support: full
-  diff_mode:
-    description: Shows no diff.
-    support: none
-  action:
-    description: Runs as an action plugin on the controller, without a module process.
     support: full
 notes:
   - The holder watches the C(ansible-playbook) process, the parent of the task's worker process.

@@ -26,6 +26,7 @@ author:
   - Digitro PABX collection maintainers (@digitro-pabx)
 extends_documentation_fragment:
   - digitro.pabx.controller_file
+  - digitro.pabx.controller_file.controller_action
 options:
   path:
     description:

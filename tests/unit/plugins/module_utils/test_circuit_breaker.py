@@ -2,7 +2,6 @@
 import socket
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -10,6 +9,7 @@ from ansible_collections.digitro.pabx.plugins.module_utils import _api
 from ansible_collections.digitro.pabx.plugins.module_utils._batch import run_batch
 from ansible_collections.digitro.pabx.plugins.module_utils._client import BREAKER_THRESHOLD, PabxClient
 from ansible_collections.digitro.pabx.plugins.module_utils._errors import PabxError, PabxNotAnswering
+from pabx_test_server import PabxHandler, serve
 
 API_KEY = 'key-5c1e88'
 BREAKER_WORDS = 'is not answering'
@@ -45,25 +45,12 @@ class SilentServer:
             connection.close()
 
 
-class QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        pass  # a client that gives up or closes a pooled connection is what these tests make happen
-
-
 class Scripted:
     """The statuses the next POSTs get, in order (500 once the script is done), and how many POSTs came."""
     statuses, posts = [], 0
 
 
-class ScriptedHandler(BaseHTTPRequestHandler):
-    protocol_version = 'HTTP/1.1'
-    disable_nagle_algorithm = True
-
-    def log_message(self, *args):
-        pass
-
+class ScriptedHandler(PabxHandler):
     def do_POST(self):
         self.rfile.read(int(self.headers.get('Content-Length') or 0))
         Scripted.posts += 1
@@ -85,13 +72,9 @@ def silent():
 
 @pytest.fixture
 def scripted():
-    server = QuietServer(('127.0.0.1', 0), ScriptedHandler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     Scripted.statuses, Scripted.posts = [], 0
-    yield 'http://127.0.0.1:%d' % server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    with serve(ScriptedHandler) as server:
+        yield server.url
 
 
 def run_many(url):

@@ -1,8 +1,6 @@
 """The client against a PABX that answers badly: every case ends in a PabxError naming the cause, within the timeout."""
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -10,6 +8,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from ansible_collections.digitro.pabx.plugins.module_utils import _api
 from ansible_collections.digitro.pabx.plugins.module_utils._client import PabxClient
 from ansible_collections.digitro.pabx.plugins.module_utils._errors import PabxError
+from pabx_test_server import CHANNEL_OPENING, PabxHandler, serve
 
 BODY = {_api.DEVICE: '1000', _api.DEVICE_PASSWORD: '48151623'}
 
@@ -18,23 +17,13 @@ class Answer:
     status, body, content_type, trickle, sse = 200, b'{}', 'application/json', 0, None
 
 
-class HostileHandler(BaseHTTPRequestHandler):
-    protocol_version = 'HTTP/1.1'
-    disable_nagle_algorithm = True
+class HostileHandler(PabxHandler):
+    def channel_stream(self):
+        return CHANNEL_OPENING if Answer.sse is None else Answer.sse
 
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        self.send_response(200)
-        self.send_header('Content-Type', 'text/event-stream')
-        self.send_header('Connection', 'close')
-        self.end_headers()
-        opening = b'event: EVENTO_DE_ABERTURA_DE_CANAL\ndata: {"ID_CANAL": "7"}\n\n'
-        self.wfile.write(opening if Answer.sse is None else Answer.sse)
-        self.wfile.flush()
-        time.sleep(30 if Answer.sse is None else 0)
-        self.close_connection = True
+    @property
+    def channel_open_seconds(self):
+        return 30 if Answer.sse is None else 0  # a bad stream ends at once, so the client reads all of it
 
     def do_POST(self):
         self.rfile.read(int(self.headers.get('Content-Length') or 0))
@@ -56,16 +45,14 @@ class HostileHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope='module')
 def hostile():
-    server = ThreadingHTTPServer(('127.0.0.1', 0), HostileHandler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield 'http://127.0.0.1:%d' % server.server_address[1]
-    server.shutdown()
+    with serve(HostileHandler) as server:
+        yield server.url
 
 
 @pytest.fixture
 def client(hostile):
-    Answer.status, Answer.body, Answer.content_type, Answer.trickle, Answer.sse = 200, b'{}', 'application/json', 0, None
+    Answer.status, Answer.body, Answer.content_type = 200, b'{}', 'application/json'
+    Answer.trickle, Answer.sse = 0, None
     # no circuit breaker: hypothesis reuses this client for all its examples, and a run of 5xx examples
     # would open it and leave the later ones untested
     client = PabxClient(hostile, 'key-9d2f7a', timeout=1, channel_id=7, breaker_threshold=0)
@@ -124,7 +111,8 @@ def test_a_bad_event_channel_is_a_clear_error(hostile, stream):
 def test_any_answer_is_a_dict_or_a_pabx_error(client, status, body, content_type):
     Answer.status, Answer.body, Answer.content_type = status, body, content_type
     try:
-        answer = client.call(_api.VALIDATE_USER, dict(BODY, **{_api.ACCOUNT: '2000', _api.ACCOUNT_PASSWORD: '42917335'}))
+        answer = client.call(_api.VALIDATE_USER,
+                             dict(BODY, **{_api.ACCOUNT: '2000', _api.ACCOUNT_PASSWORD: '42917335'}))
     except PabxError as exc:
         assert 'validate' not in exc.message and 'valida-usuario for account 2000 on device 1000' in exc.message
         assert '48151623' not in exc.message and '42917335' not in exc.message

@@ -1,8 +1,6 @@
 """The client's messages: each names the request and its target, says the cause in words, and keeps its parentheses."""
 import ssl
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -11,6 +9,7 @@ from ansible_collections.digitro.pabx.plugins.module_utils import _api
 from ansible_collections.digitro.pabx.plugins.module_utils._batch import run_batch
 from ansible_collections.digitro.pabx.plugins.module_utils._client import MAX_ANSWER_BYTES, PabxClient
 from ansible_collections.digitro.pabx.plugins.module_utils._errors import TLS_ADVICE, PabxError, explain
+from pabx_test_server import PabxHandler, serve
 from tls import make_certificate
 
 API_KEY = 'key-0b7d41'
@@ -18,34 +17,12 @@ BODY = {_api.DEVICE: '1000', _api.DEVICE_PASSWORD: '48151623'}
 CHANGE = dict(BODY, **{_api.NEW_PASSWORD: '73310945'})
 
 
-class QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        pass  # a client that gives up or closes a pooled connection is what these tests make happen
-
-
 class Answer:
     """What the server does with the next POST: 'ok', 'huge', 'short' (closes mid-body), 'stall' (headers only)."""
     mode, posts = 'ok', 0
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = 'HTTP/1.1'
-    disable_nagle_algorithm = True
-
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        self.send_response(200)
-        self.send_header('Content-Type', 'text/event-stream')
-        self.end_headers()
-        self.wfile.write(b'event: EVENTO_DE_ABERTURA_DE_CANAL\ndata: {"ID_CANAL": "7"}\n\n')
-        self.wfile.flush()
-        time.sleep(5)
-        self.close_connection = True
-
+class Handler(PabxHandler):
     def do_POST(self):
         self.rfile.read(int(self.headers.get('Content-Length') or 0))
         Answer.posts += 1
@@ -65,22 +42,11 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
 
-def serve(tls_context=None):
-    server = QuietServer(('127.0.0.1', 0), Handler)
-    server.daemon_threads = True
-    if tls_context is not None:
-        server.socket = tls_context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
 @pytest.fixture
 def plain():
     Answer.mode, Answer.posts = 'ok', 0
-    server = serve()
-    yield server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    with serve(Handler) as server:
+        yield server.port
 
 
 @pytest.fixture
@@ -89,10 +55,8 @@ def tls_port(tmp_path):
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     Answer.mode, Answer.posts = 'ok', 0
-    server = serve(context)
-    yield server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    with serve(Handler, context) as server:
+        yield server.port
 
 
 def failure_of(client, operation=_api.VERIFY_PASSWORD, body=None):
