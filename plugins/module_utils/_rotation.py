@@ -482,7 +482,10 @@ def summarize(report):
     for row in report:
         counts[row['status']] = counts.get(row['status'], 0) + 1
     counts.update(total=len(report), due=len(report) - counts['skipped'],
-                  attention=sum(counts[status] for status in ATTENTION))
+                  attention=sum(counts[status] for status in ATTENTION),
+                  # failures that are the PABX's silence, not the entries': the run's message says so
+                  unanswered=sum(1 for row in report if row['status'] == 'failed' and (
+                      'not answering' in row.get('reason', '') or 'got no answer' in row.get('reason', ''))))
     return counts
 
 

@@ -308,3 +308,10 @@ def test_import_reads_spreadsheet_exports(text):
 def test_an_import_without_rows_is_an_error():
     with pytest.raises(_rotation.StoreError, match='no rows'):
         _rotation.import_rows(None, 'kind,number,password\n', NOW)
+
+
+def test_failures_of_a_silent_pabx_are_counted_apart():
+    rows = [dict(status='failed', reason='verifica-senha for device 1000 got no answer: timed out'),
+            dict(status='failed', reason='verifica-senha for device 1001 not sent: the PABX at x is not answering'),
+            dict(status='failed', reason='HTTP 500')]
+    assert _rotation.summarize(rows)['unanswered'] == 2
