@@ -1,3 +1,6 @@
+# Copyright (c) 2026, digitro.pabx contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The contract table the collection's client uses, loaded from its one home.
 
 The emulator reads plugins/module_utils/_api.py directly so that a corrected

@@ -1,3 +1,6 @@
+# Copyright (c) 2026, digitro.pabx contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """What each CTI operation does to the state: strict validation first, then the device's answer.
 
 ``handle`` returns (status, body, apply): ``apply`` is the state change of a

@@ -1,3 +1,6 @@
+# Copyright (c) 2026, digitro.pabx contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Start and stop the emulator as a child process: one helper for the tests, the demo and the benchmarks."""
 import json
 import os

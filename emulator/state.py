@@ -1,3 +1,6 @@
+# Copyright (c) 2026, digitro.pabx contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The PABX's durable state: devices, accounts, DAC sessions and wrong-attempt counters, in SQLite.
 
 All reads come from memory; every change is written through to SQLite at once,
