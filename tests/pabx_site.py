@@ -15,6 +15,8 @@ HOST = 'pabx1'
 
 
 class Site:
+    bin_dir = os.path.dirname(sys.executable)  # where ansible-playbook is; scripts/compat_smoke.py points it elsewhere
+
     def __init__(self, emulator, workdir, host_vars=None):
         self.emulator = emulator
         self.workdir = str(workdir)
@@ -32,7 +34,7 @@ class Site:
 
     def command(self, playbook, variables=None, check=False, verbosity=0, diff=False):
         path = os.path.join(REPO_ROOT, 'playbooks', playbook)
-        command = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', self.inventory, path]
+        command = [os.path.join(self.bin_dir, 'ansible-playbook'), '-i', self.inventory, path]
         if variables:
             command += ['-e', '@' + write_json(os.path.join(self.workdir, 'extra-vars.json'), variables)]
         command += ['--check'] if check else []

@@ -16,7 +16,7 @@ import datetime
 
 from ansible_collections.digitro.pabx.plugins.module_utils._pin_policy import violations
 from ansible_collections.digitro.pabx.plugins.module_utils._rotation import (
-    TIME_FORMAT, candidates, check_store, commit, parse_time, requesting_device)
+    TIME_FORMAT, candidates, check_store, commit, device_rejected, parse_time, requesting_device)
 
 FINDINGS = ('out_of_sync', 'quarantined', 'invalid_account', 'weak', 'old', 'age_unknown', 'unresolved', 'error')
 INFORMATIONAL = ('age_unknown',)  # worth reading, not worth failing a scheduled job for
@@ -76,6 +76,9 @@ def record_validations(store, checks, results, now, max_wrong):
         number = request['account']
         if result.get('status') == 'valid':
             valid.append(number)
+        if result.get('device_rejected'):  # the refusal was the device's: it is charged, the account is not
+            store, changed = device_rejected(store, request['device'], stamp), True
+            continue
         entry = dict(store['accounts'][number])
         before = (int(entry.get('wrong_attempts') or 0), entry.get('quarantined'))
         if 'wrong_attempts' in result:

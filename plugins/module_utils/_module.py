@@ -25,6 +25,7 @@ from ansible.module_utils.common.warnings import get_deprecation_messages, get_w
 from ansible_collections.digitro.pabx.plugins.module_utils._batch import describe, run_batch
 from ansible_collections.digitro.pabx.plugins.module_utils._client import PabxClient, REQUESTS_IMPORT_ERROR, stop_when_orphaned
 from ansible_collections.digitro.pabx.plugins.module_utils._errors import PabxError
+from ansible_collections.digitro.pabx.plugins.module_utils._journal import Journal, read_counts
 from ansible_collections.digitro.pabx.plugins.module_utils._validation import check_entry, check_url
 
 CONCURRENCY_MAX = 256
@@ -41,6 +42,12 @@ CONNECTION_ARGSPEC = dict(
     lock_file=dict(type='path'),
     lock_timeout=dict(type='float', default=600),
     breaker_threshold=dict(type='int', default=5),
+)
+
+# The wrong-attempt budget, for the modules that send passwords (doc fragment digitro.pabx.budget).
+BUDGET_OPTIONS = dict(
+    max_wrong_attempts=dict(type='int', default=2, fallback=(env_fallback, ['DIGITRO_MAX_WRONG_ATTEMPTS'])),
+    journal=dict(type='path'),
 )
 
 # Building blocks of the entry options; modules combine them.
@@ -64,6 +71,7 @@ class PabxModule(AnsibleModule):
 
     def __init__(self, entry_options, entry_required, password_fields, extra_options=None, batch_only_options=None,
                  **kwargs):
+        self.journaled = {}
         self.entry_options = entry_options
         self.entry_required = entry_required
         self.password_fields = password_fields
@@ -113,7 +121,13 @@ class PabxModule(AnsibleModule):
 
     def option_errors(self):
         """Module-specific checks of the module's own options; override when needed."""
+        if 'max_wrong_attempts' in self.params and self.params['max_wrong_attempts'] < 1:
+            return ['max_wrong_attempts must be at least 1 (set it below the PABX lockout threshold)']
         return []
+
+    def journal(self):
+        """The wrong-attempt journal of the ``journal`` option (one that records nothing without it)."""
+        return Journal(self.params.get('journal'))
 
     def entry_key(self, entry):
         """What two batch entries must not both target, in words."""
@@ -155,6 +169,9 @@ class PabxModule(AnsibleModule):
     def run(self, entries, worker):
         """Run ``worker(client, entry)`` over the entries on one client; the per-entry results."""
         lock = self._take_lock()
+        if self.params.get('journal'):
+            # read once the lock is ours: a killed run's module, which held it, may have added to the journal
+            self.journaled = read_counts(self.params['journal'])
         client = self.client()
         stop_when_orphaned(client)
         try:

@@ -33,6 +33,7 @@ import time
 from ansible_collections.digitro.pabx.plugins.module_utils import _api
 from ansible_collections.digitro.pabx.plugins.module_utils._batch import describe, identity
 from ansible_collections.digitro.pabx.plugins.module_utils._errors import PabxError
+from ansible_collections.digitro.pabx.plugins.module_utils._journal import key
 
 DEFAULT_MAX_WRONG_ATTEMPTS = 2
 CONFIRM_POLLS = 3  # checks after the first one, spread over confirm_timeout
@@ -45,14 +46,21 @@ class Budget(object):
     """Wrong attempts of one entry: the count since it was last known good, and the limit.
 
     ``on_wrong`` is called after each refused password (an account's requests carry its device's PIN too,
-    and the refusal may be the device's: see DeviceGates).
+    and the refusal may be the device's: see DeviceGates); ``on_count`` with the new count whenever it
+    changes (the journal, which outlives a killed run).
     """
 
-    def __init__(self, spent, limit, on_wrong=None):
+    def __init__(self, spent, limit, on_wrong=None, on_count=None):
         self.spent = int(spent or 0)
         self.limit = int(limit)
         self.asked = 0  # passwords sent in this run
         self.on_wrong = on_wrong
+        self.on_count = on_count
+
+    def count(self, spent):
+        if spent != self.spent and self.on_count is not None:
+            self.on_count(spent)
+        self.spent = spent
 
     @property
     def left(self):
@@ -69,16 +77,16 @@ class Budget(object):
             if getattr(exc, 'not_sent', False):
                 self.asked -= 1  # nothing reached the PABX
             elif getattr(exc, 'maybe_processed', False):
-                self.spent += 1  # it may have checked the password and counted it: assume the worst
+                self.count(self.spent + 1)  # it may have checked the password and counted it: assume the worst
             raise
         if accepted:
-            self.spent = 0
+            self.count(0)
         else:
             self.wrong()
         return accepted
 
     def wrong(self):
-        self.spent += 1
+        self.count(self.spent + 1)
         if self.on_wrong is not None:
             self.on_wrong()
 
@@ -96,10 +104,11 @@ class DeviceGates(object):
     check cost the device at most two; a failed check stops every account request through it.
     """
 
-    def __init__(self):
+    def __init__(self, journal=None):
         self._guard = threading.Lock()
         self._locks = {}
         self.rejected = {}   # device -> its wrong attempts in this run
+        self.journal = journal
 
     def lock(self, device):
         with self._guard:
@@ -110,6 +119,8 @@ class DeviceGates(object):
         device_only = {'device': entry['device'], 'device_password': entry['device_password']}
         if not verify(client, device_only, entry['device_password']):
             self.rejected[entry['device']] = 2  # the refused request and this check
+            if self.journal is not None:
+                self.journal.record('devices', entry['device'], 2)
             raise DeviceRejected()
 
 
@@ -231,21 +242,31 @@ def after_forbidden(client, entry, old, exc, budget):
 
 
 def ensure_password(client, entry, check_mode, confirm_timeout, max_wrong_attempts=DEFAULT_MAX_WRONG_ATTEMPTS,
-                    sleep=time.sleep, gates=None):
+                    sleep=time.sleep, gates=None, journal=None, journaled=None):
     """Bring one entry to its new password (or, ``verify_only``, find what it holds); its result (module RETURN).
 
-    ``gates`` (DeviceGates, shared by a batch) serialises account entries per requesting device.
+    ``gates`` (DeviceGates, shared by a batch) serialises account entries per requesting device. ``journal``
+    records each change of the entry's count as it happens; ``journaled`` (the journal's last counts when the
+    module started) may hold attempts a killed run made after the caller read its store: the higher counts.
     """
+    budget = entry_budget(entry, max_wrong_attempts, journal, journaled)
     if not entry.get('account') or gates is None:
-        budget = Budget(entry.get('wrong_attempts'), max_wrong_attempts)
         return _guarded(client, entry, check_mode, confirm_timeout, budget, sleep)
     device = entry['device']
     with gates.lock(device):
         if device in gates.rejected:
             return outcome(entry, 'error', 'not sent: requesting device %s stopped accepting its PIN in this run'
-                           % device, Budget(entry.get('wrong_attempts'), max_wrong_attempts), device_rejected=True)
-        budget = Budget(entry.get('wrong_attempts'), max_wrong_attempts, lambda: gates.check(client, entry))
+                           % device, budget, device_rejected=True)
+        budget.on_wrong = lambda: gates.check(client, entry)
         return _guarded(client, entry, check_mode, confirm_timeout, budget, sleep, gates)
+
+
+def entry_budget(entry, max_wrong_attempts, journal=None, journaled=None):
+    """The entry's Budget: its count (or the journal's, when higher), recording changes in the journal."""
+    kind, number = key(entry)
+    spent = max(int(entry.get('wrong_attempts') or 0), (journaled or {}).get((kind, number), 0))
+    record = (lambda count: journal.record(kind, number, count)) if journal is not None else None
+    return Budget(spent, max_wrong_attempts, on_count=record)
 
 
 def _guarded(client, entry, check_mode, confirm_timeout, budget, sleep, gates=None):
@@ -255,7 +276,7 @@ def _guarded(client, entry, check_mode, confirm_timeout, budget, sleep, gates=No
     except PabxError as exc:  # the count so far must reach the caller, whatever failed
         return outcome(entry, 'error', exc.message, budget, sent=False)
     except DeviceRejected:
-        budget.spent -= 1  # the refusal was the device's, not the account's
+        budget.count(budget.spent - 1)  # the refusal was the device's, not the account's
         sent = state.get('sent')
         return outcome(entry, 'unconfirmed' if sent else 'error',
                        'requesting device %s stopped accepting its PIN during this run (changed at the console?)%s; '

@@ -270,7 +270,7 @@ def _held(request, result):
     return None
 
 
-def _device_rejected(store, device, stamp):
+def device_rejected(store, device, stamp):
     """The requesting device whose PIN was refused mid-run: charged its two attempts and quarantined."""
     record = store['devices'].get(device)
     if record is None or record.get('quarantined'):
@@ -381,7 +381,7 @@ def commit(staged, kind, results, now, check_mode=False, previous_report=None, m
         changed = changed or _normal(entry) != _normal(store[kind][number])
         store[kind][number] = entry
         if result.get('device_rejected') and kind == 'accounts':
-            store = _device_rejected(store, request['device'], stamp)
+            store = device_rejected(store, request['device'], stamp)
             changed = True
             verified = [n for n in verified if n != request['device']]
         if result.get('status') == 'refused':
@@ -430,8 +430,10 @@ def import_rows(store, csv_text, now, overwrite=False, reset_attempts=False):
             continue
         entry = {'current': password, 'pending': None, 'history': [], 'changed_at': None}
         if old:
+            # the PINs it had stay candidates (a mistyped row must not leave the PABX's PIN outside the store)
+            held = [old['pending']] if old.get('pending') else []
             entry.update(history=([old['current']] + old.get('history', []))[:HISTORY_KEPT],
-                         sent=_keep_sent(([{'password': old['pending'], 'at': stamp}] if old.get('pending') else [])
+                         sent=_keep_sent([{'password': p, 'at': stamp} for p in held + [old['current']]]
                                          + (old.get('sent') or []), now), changed_at=old.get('changed_at'))
             entry['sent'] = [s for s in entry['sent'] if s['password'] != password]
             if not reset_attempts and old.get('wrong_attempts'):

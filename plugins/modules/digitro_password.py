@@ -33,6 +33,7 @@ author:
   - Digitro PABX collection maintainers (@digitro-pabx)
 extends_documentation_fragment:
   - digitro.pabx.connection
+  - digitro.pabx.budget
   - digitro.pabx.attributes
 attributes:
   check_mode:
@@ -65,13 +66,6 @@ options:
       - The password the device or account must have.
       - Required unless O(batch) is used.
     type: str
-  max_wrong_attempts:
-    description:
-      - Most wrong passwords to send to one device or account since it was last known good, counting the ones
-        spent before this run (O(batch[].wrong_attempts)). Set it below the PABX's lockout threshold.
-      - If not set, the value of the E(DIGITRO_MAX_WRONG_ATTEMPTS) environment variable is used, else V(2).
-    type: int
-    default: 2
   confirm_timeout:
     description:
       - Seconds within which the new password must verify after the change was sent.
@@ -243,9 +237,8 @@ summary:
   sample: {"changed": 998, "unchanged": 1, "rejected": 1}
 '''
 
-from ansible.module_utils.basic import env_fallback
-
-from ansible_collections.digitro.pabx.plugins.module_utils._module import ACCOUNT_OPTIONS, DEVICE_OPTIONS, PabxModule
+from ansible_collections.digitro.pabx.plugins.module_utils._module import (
+    ACCOUNT_OPTIONS, BUDGET_OPTIONS, DEVICE_OPTIONS, PabxModule)
 from ansible_collections.digitro.pabx.plugins.module_utils._password import DeviceGates, ensure_password
 from ansible_collections.digitro.pabx.plugins.module_utils._validation import check_password
 
@@ -266,11 +259,9 @@ class PasswordModule(PabxModule):
         return [e for e in errors if e]
 
     def option_errors(self):
-        errors = []
+        errors = super(PasswordModule, self).option_errors()
         if self.params['confirm_timeout'] < 0:
             errors.append('confirm_timeout must be 0 or more seconds')
-        if self.params['max_wrong_attempts'] < 1:
-            errors.append('max_wrong_attempts must be at least 1 (set it below the PABX lockout threshold)')
         return errors
 
 
@@ -284,15 +275,14 @@ def main():
     module = PasswordModule(
         ENTRY_OPTIONS, ('device', 'device_password', 'new_password'),
         password_fields=('device_password', 'account_password', 'new_password'),
-        extra_options=dict(confirm_timeout=dict(type='float', default=5),
-                           max_wrong_attempts=dict(type='int', default=2,
-                                                   fallback=(env_fallback, ['DIGITRO_MAX_WRONG_ATTEMPTS']))),
+        extra_options=dict(confirm_timeout=dict(type='float', default=5), **BUDGET_OPTIONS),
         batch_only_options=BATCH_ONLY_OPTIONS, supports_check_mode=True)
     entries = module.entries()
     timeout, budget = module.params['confirm_timeout'], module.params['max_wrong_attempts']
-    gates = DeviceGates()  # account entries: one at a time per requesting device, which is checked on a refusal
-    results = module.run(entries, lambda client, entry: ensure_password(client, entry, module.check_mode, timeout,
-                                                                        budget, gates=gates))
+    journal = module.journal()
+    gates = DeviceGates(journal)  # account entries: one at a time per requesting device, checked on a refusal
+    results = module.run(entries, lambda client, entry: ensure_password(
+        client, entry, module.check_mode, timeout, budget, gates=gates, journal=journal, journaled=module.journaled))
     module.finish(results, [diff_line(r) for r in results])
 
 

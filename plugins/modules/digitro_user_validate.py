@@ -23,6 +23,7 @@ author:
   - Digitro PABX collection maintainers (@digitro-pabx)
 extends_documentation_fragment:
   - digitro.pabx.connection
+  - digitro.pabx.budget
   - digitro.pabx.attributes
 attributes:
   check_mode:
@@ -48,14 +49,6 @@ options:
     description:
       - The password of O(account) to check. Required unless O(batch) is used.
     type: str
-  max_wrong_attempts:
-    description:
-      - Most refused validations in a row to allow per account, counting the ones before this run
-        (O(batch[].wrong_attempts)); an account that reached it is not asked about (status V(quarantined)).
-        Set it below the PABX's lockout threshold.
-      - If not set, the value of the E(DIGITRO_MAX_WRONG_ATTEMPTS) environment variable is used, else V(2).
-    type: int
-    default: 2
   fail_on_invalid:
     description:
       - Fail when an account is not valid, instead of returning RV(valid=false).
@@ -167,6 +160,12 @@ results:
       description: Refused passwords sent for the account since it was last known good, after this run.
       type: int
       sample: 0
+    device_rejected:
+      description:
+        - The requesting device's own PIN was refused during the run, so nothing more was sent through it (the
+          accounts of one device are validated one at a time, and a refusal is followed by a check of the device).
+      type: bool
+      returned: when it happened
     msg:
       description: What happened; never a password.
       type: str
@@ -178,12 +177,14 @@ summary:
   sample: {"valid": 480, "invalid": 20}
 '''
 
-from ansible.module_utils.basic import env_fallback
+import contextlib
 
 from ansible_collections.digitro.pabx.plugins.module_utils import _api
 from ansible_collections.digitro.pabx.plugins.module_utils._batch import describe, identity
 from ansible_collections.digitro.pabx.plugins.module_utils._errors import PabxError
-from ansible_collections.digitro.pabx.plugins.module_utils._module import ACCOUNT_OPTIONS, DEVICE_OPTIONS, PabxModule
+from ansible_collections.digitro.pabx.plugins.module_utils._module import (
+    ACCOUNT_OPTIONS, BUDGET_OPTIONS, DEVICE_OPTIONS, PabxModule)
+from ansible_collections.digitro.pabx.plugins.module_utils._password import DeviceGates, DeviceRejected, entry_budget
 
 ENTRY_OPTIONS = dict(DEVICE_OPTIONS, **ACCOUNT_OPTIONS)
 
@@ -193,24 +194,49 @@ def user_attributes(answer):
     return dict((_api.USER_ATTRIBUTES.get(key, key.lower()), value) for key, value in answer.items())
 
 
-def validate(client, entry, fail_on_invalid, max_wrong_attempts=2):
+def validate(client, entry, fail_on_invalid, max_wrong_attempts=2, gates=None, journal=None, journaled=None):
+    """Validate one account, within its wrong-attempt budget; accounts of one device one at a time (gates)."""
     result = identity(entry)
-    spent = int(entry.get('wrong_attempts') or 0)
-    if spent >= max_wrong_attempts:
-        result.update(valid=False, status='quarantined', changed=False, failed=True, wrong_attempts=spent,
+    budget = entry_budget(entry, max_wrong_attempts, journal, journaled)
+    if not budget.left:
+        result.update(valid=False, status='quarantined', changed=False, failed=True, wrong_attempts=budget.spent,
                       msg='%s: nothing sent, %d refused password(s) were already sent since it was last known good '
-                          '(max_wrong_attempts %d)' % (describe(entry), spent, max_wrong_attempts))
+                          '(max_wrong_attempts %d)' % (describe(entry), budget.spent, max_wrong_attempts))
         return result
+    with gates.lock(entry['device']) if gates else contextlib.suppress():
+        if gates and entry['device'] in gates.rejected:
+            result.update(valid=False, status='error', changed=False, failed=True, wrong_attempts=budget.spent,
+                          device_rejected=True, msg='not sent: requesting device %s stopped accepting its PIN in '
+                                                    'this run' % entry['device'])
+            return result
+        return _validate(client, entry, fail_on_invalid, budget, gates, result)
+
+
+def _validate(client, entry, fail_on_invalid, budget, gates, result):
     body = {_api.DEVICE: entry['device'], _api.DEVICE_PASSWORD: entry['device_password'],
             _api.ACCOUNT: entry['account'], _api.ACCOUNT_PASSWORD: entry['account_password']}
     try:
         answer = client.call(_api.VALIDATE_USER, body)
     except PabxError as exc:
         if exc.status != 403:
+            if exc.maybe_processed:
+                budget.count(budget.spent + 1)  # it may have checked the passwords: assume the worst
             raise
-        result.update(valid=False, status='invalid', changed=False, failed=fail_on_invalid, wrong_attempts=spent + 1,
+        budget.count(budget.spent + 1)
+        try:
+            if gates:
+                gates.check(client, entry)  # the refusal may be the device's: its PIN travels in the request
+        except DeviceRejected:
+            budget.count(budget.spent - 1)
+            result.update(valid=False, status='error', changed=False, failed=True, wrong_attempts=budget.spent,
+                          device_rejected=True, msg='requesting device %s stopped accepting its PIN during this run '
+                                                    '(changed at the console?); nothing more was sent through it'
+                                                    % entry['device'])
+            return result
+        result.update(valid=False, status='invalid', changed=False, failed=fail_on_invalid, wrong_attempts=budget.spent,
                       msg='%s is not valid: %s' % (describe(entry), exc.pabx_message or 'refused'))
         return result
+    budget.count(0)
     result.update(valid=True, status='valid', changed=False, failed=False, user=user_attributes(answer), wrong_attempts=0,
                   msg='%s is valid' % describe(entry))
     return result
@@ -219,14 +245,15 @@ def validate(client, entry, fail_on_invalid, max_wrong_attempts=2):
 def main():
     module = PabxModule(ENTRY_OPTIONS, ('device', 'device_password', 'account', 'account_password'),
                         password_fields=('device_password', 'account_password'),
-                        extra_options=dict(fail_on_invalid=dict(type='bool', default=False),
-                                           max_wrong_attempts=dict(type='int', default=2, fallback=(
-                                               env_fallback, ['DIGITRO_MAX_WRONG_ATTEMPTS']))),
+                        extra_options=dict(fail_on_invalid=dict(type='bool', default=False), **BUDGET_OPTIONS),
                         batch_only_options=dict(wrong_attempts=dict(type='int', default=0)),
                         supports_check_mode=True)
     entries = module.entries()
     fail_on_invalid, budget = module.params['fail_on_invalid'], module.params['max_wrong_attempts']
-    module.finish(module.run(entries, lambda client, entry: validate(client, entry, fail_on_invalid, budget)))
+    journal = module.journal()
+    gates = DeviceGates(journal)  # accounts of one device one at a time, the device checked on a refusal
+    module.finish(module.run(entries, lambda client, entry: validate(
+        client, entry, fail_on_invalid, budget, gates, journal, module.journaled)))
 
 
 if __name__ == '__main__':

@@ -310,3 +310,20 @@ def test_a_device_pin_changed_mid_run_costs_the_device_two_attempts_and_stops_it
     assert rejected and all(r['status'] in ('error', 'unconfirmed') for r in rejected)
     assert all(r['wrong_attempts'] == 0 for r in rejected)  # the device's refusals are not the accounts'
     assert sum(1 for r in results if r['status'] == 'changed') == 2  # before the console change
+
+
+def test_the_journal_records_each_change_of_a_count_and_a_higher_journaled_count_wins(tmp_path):
+    from ansible_collections.digitro.pabx.plugins.module_utils._journal import Journal, read_counts
+    journal = Journal(str(tmp_path / 'store.journal'))
+    result = ensure_password(FakePabx('9999'), dict(ENTRY, candidates=[]), False, 1, 2, sleep=lambda s: None,
+                             journal=journal)
+    assert result['wrong_attempts'] == 1 and read_counts(journal.path) == {('devices', '1000'): 1}
+    # a killed run's module left 1 in the journal after the store was read: the budget starts from it
+    pabx = FakePabx('9999')
+    result = ensure_password(pabx, dict(ENTRY, candidates=['3333']), False, 1, 2, sleep=lambda s: None,
+                             journal=journal, journaled=journal.counts())
+    assert pabx.calls == [V] and result['wrong_attempts'] == 2
+    assert read_counts(journal.path) == {('devices', '1000'): 2}
+    with open(journal.path, 'a') as handle:
+        handle.write('{"kind": "devices", "num')   # a line cut by a crash
+    assert read_counts(journal.path) == {('devices', '1000'): 2}

@@ -1,0 +1,40 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, digitro.pabx contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Take the wrong-attempt journal into the loaded store, or clear it after a save, on the controller."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.digitro.pabx.plugins.plugin_utils._store_journal import apply, clear, take
+
+ARGUMENT_SPEC = dict(
+    path=dict(type='path', required=True),
+    state=dict(type='str', default='taken', choices=['taken', 'cleared']),
+    data=dict(type='dict'),
+)
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False  # the journal is a file on the controller
+    _supports_check_mode = True   # the PABX counted the attempts in check mode too
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        result['_ansible_no_log'] = True  # the store passes through
+        args = self.validate_argument_spec(ARGUMENT_SPEC)[1]
+        try:
+            if args['state'] == 'cleared':
+                result.update(changed=clear(args['path']))
+                return result
+            counts = take(args['path'])
+        except (IOError, OSError) as exc:
+            raise AnsibleActionFail('the wrong-attempt journal %s cannot be %s (%s): check credential_store_journal_file'
+                                    % (args['path'], args['state'], exc.strerror or exc))
+        result.update(changed=False, counts=len(counts), data=apply(args['data'] or {}, counts))
+        return result

@@ -1,0 +1,81 @@
+"""Attacks on the wrong-attempt budget across runs, each timed on the PABX's request log: kills right after a
+wrong PIN reached the PABX, and a requesting device changed at the console in the middle of a run."""
+import json
+import os
+import signal
+import subprocess
+import time
+
+from pabx_site import Site
+
+
+class RequestLog:
+    """The emulator's request log, read as it grows."""
+
+    def __init__(self, emulator):
+        self.path, self.position = emulator.log_file, 0
+
+    def skip(self):
+        self.wait(lambda line: False, 0)
+
+    def wait(self, wanted, seconds, job=None):
+        deadline = time.monotonic() + seconds
+        while True:
+            with open(self.path) as handle:
+                handle.seek(self.position)
+                lines = handle.readlines()
+                self.position = handle.tell()
+            if any(wanted(json.loads(line)) for line in lines if line.strip()):
+                return True
+            if time.monotonic() > deadline or (job is not None and job.poll() is not None):
+                return False
+            time.sleep(0.05)
+
+
+def end_run(site, job):
+    """SIGKILL the job's process group, then the workers and modules that outlive it (theirs, by inventory)."""
+    try:
+        os.killpg(job.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass  # it ended by itself: once the entry is quarantined, nothing is sent for it
+    job.wait()
+    subprocess.run(['pkill', '-9', '-f', site.inventory], check=False)
+    time.sleep(0.5)
+
+
+def test_kills_right_after_a_wrong_pin_never_add_up_to_a_lockout(start_emulator, tmp_path):
+    emulator = start_emulator(devices=6, accounts=0, dac_devices=0, latency=0.3)
+    site = Site(emulator, tmp_path)
+    assert site.run('import_passwords.yml').returncode == 0
+    device = sorted(emulator.site['devices'])[1]
+    emulator.control(set_passwords=[['devices', device, '583016']])
+    log = RequestLog(emulator)
+    for playbook in ('rotate_passwords.yml', 'audit_passwords.yml', 'rotate_passwords.yml', 'audit_passwords.yml'):
+        log.skip()
+        job = site.start(playbook, {'password_rotation_targets': device} if playbook.startswith('rotate') else None)
+        log.wait(lambda e: e.get('device') == device and e.get('status') == 403, 90, job)
+        end_run(site, job)
+    final = site.run('rotate_passwords.yml')
+    assert final.returncode != 0 and 'quarantined' in final.stdout
+    record = emulator.state()['devices'][device]
+    assert record['most_in_a_row'] <= 2 and not record['locked']
+    assert site.store()['devices'][device]['quarantined']
+
+
+def test_a_requesting_device_changed_during_an_audit_is_charged_not_its_accounts(start_emulator, tmp_path):
+    emulator = start_emulator(devices=4, accounts=6, dac_devices=0, latency=0.5)
+    site = Site(emulator, tmp_path)
+    assert site.run('import_passwords.yml').returncode == 0
+    device = sorted(emulator.site['devices'])[0]   # every account's changes are requested from the lowest device
+    log = RequestLog(emulator)
+    log.skip()
+    job = site.start('audit_passwords.yml', {'password_audit_concurrency': 16})
+    assert log.wait(lambda e: e.get('op') == 'verifica-senha' and e.get('device') == device
+                    and e.get('status') == 200 and not e.get('account'), 90, job)
+    emulator.control(set_passwords=[['devices', device, '690418']])
+    assert job.wait(300) != 0
+    record = emulator.state()['devices'][device]
+    assert record['most_in_a_row'] <= 2 and not record['locked']
+    store = site.store()
+    assert store['devices'][device]['quarantined']
+    assert not any(entry.get('quarantined') for entry in store['accounts'].values())
