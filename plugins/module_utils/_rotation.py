@@ -242,7 +242,7 @@ def stage(store, kind, selection, policy, now, default_device=None, rng=None, pl
 def _quiet_until(entry, selection):
     """Until when an entry with a change that never showed is left alone: the PABX may still apply it."""
     hours = float(selection.get('late_apply_hours') or 0)
-    times = [parse_time(s['at']) for s in entry.get('sent') or [] if s.get('at')]
+    times = [parse_time(s['at']) for s in entry.get('sent') or [] if s.get('at') and not s.get('imported')]
     return max(times) + datetime.timedelta(hours=hours) if hours and times else None
 
 
@@ -433,7 +433,7 @@ def import_rows(store, csv_text, now, overwrite=False, reset_attempts=False):
             # the PINs it had stay candidates (a mistyped row must not leave the PABX's PIN outside the store)
             held = [old['pending']] if old.get('pending') else []
             entry.update(history=([old['current']] + old.get('history', []))[:HISTORY_KEPT],
-                         sent=_keep_sent([{'password': p, 'at': stamp} for p in held + [old['current']]]
+                         sent=_keep_sent([{'password': p, 'at': stamp, 'imported': True} for p in held + [old['current']]]
                                          + (old.get('sent') or []), now), changed_at=old.get('changed_at'))
             entry['sent'] = [s for s in entry['sent'] if s['password'] != password]
             if not reset_attempts and old.get('wrong_attempts'):

@@ -315,3 +315,12 @@ def test_failures_of_a_silent_pabx_are_counted_apart():
             dict(status='failed', reason='verifica-senha for device 1001 not sent: the PABX at x is not answering'),
             dict(status='failed', reason='HTTP 500')]
     assert _rotation.summarize(rows)['unanswered'] == 2
+
+
+def test_pins_an_import_keeps_as_candidates_do_not_hold_the_entry_back():
+    doc = store(d1000=('OLD', None))
+    doc['devices']['1000']['quarantined'] = {'reason': 'x', 'at': 'y'}
+    imported = _rotation.import_rows(doc, 'kind,number,password\ndevice,1000,654321\n', NOW)['store']
+    assert imported['devices']['1000']['sent'][0]['password'] == 'OLD'
+    plan = _rotation.stage(imported, 'devices', dict(ALL, late_apply_hours=1), {}, NOW)
+    assert plan['batch'][0]['candidates'] == ['OLD'] and not plan['batch'][0]['verify_only']
