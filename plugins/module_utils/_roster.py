@@ -7,8 +7,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import csv
-import io
+from ansible_collections.digitro.pabx.plugins.module_utils._spreadsheet import dict_reader
 
 STATES = ('logged_in', 'logged_out')
 
@@ -19,7 +18,7 @@ class RosterError(ValueError):
 
 def parse_csv(text):
     """Rows of ``device,account[,state]`` (a header line is required)."""
-    reader = csv.DictReader(io.StringIO(text))
+    reader = dict_reader(text)
     if not set(['device', 'account']) <= set(reader.fieldnames or []):
         raise RosterError('the roster CSV needs the columns device,account (and optionally state)')
     return [dict((k, (v or '').strip()) for k, v in row.items() if k) for row in reader]

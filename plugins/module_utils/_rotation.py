@@ -27,13 +27,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
-import csv
 import datetime
-import io
 import json
 import re
 
 from ansible_collections.digitro.pabx.plugins.module_utils._pin_policy import generate, policy_with_defaults
+from ansible_collections.digitro.pabx.plugins.module_utils._spreadsheet import dict_reader
 
 SCHEMA = 2
 SCHEMAS_READ = (1, 2)
@@ -412,7 +411,7 @@ def import_rows(store, csv_text, now, overwrite=False, reset_attempts=False):
     PIN at the console resets the PABX's count).
     """
     store = copy.deepcopy(check_store(store)) if store else empty_store()
-    reader = _csv_reader(csv_text)
+    reader = dict_reader(csv_text)
     missing = set(['kind', 'number', 'password']) - set(reader.fieldnames or [])
     if missing:
         raise StoreError('the CSV lacks the column(s) %s (expected kind,number,password[,device]; its header is %s)'
@@ -450,17 +449,6 @@ def import_rows(store, csv_text, now, overwrite=False, reset_attempts=False):
     if not added + kept + resolved:
         raise StoreError('the CSV has a header but no rows: nothing to import')
     return {'store': store, 'added': added, 'kept': kept, 'resolved': resolved}
-
-
-def _csv_reader(text):
-    """A DictReader of a spreadsheet export: a UTF-8 BOM (Excel) dropped, the separator of the header line
-    (a comma, or the semicolon of pt-BR exports), header names trimmed and lower-cased."""
-    text = text.lstrip('\ufeff')
-    header = text.split('\n', 1)[0]
-    delimiter = max((',', ';', '\t'), key=header.count)
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    reader.fieldnames = [(name or '').strip().lower() for name in reader.fieldnames or []]
-    return reader
 
 
 def render(rows, header=None):

@@ -324,3 +324,9 @@ def test_pins_an_import_keeps_as_candidates_do_not_hold_the_entry_back():
     assert imported['devices']['1000']['sent'][0]['password'] == 'OLD'
     plan = _rotation.stage(imported, 'devices', dict(ALL, late_apply_hours=1), {}, NOW)
     assert plan['batch'][0]['candidates'] == ['OLD'] and not plan['batch'][0]['verify_only']
+
+
+def test_a_roster_from_a_pt_br_spreadsheet_is_read():
+    from ansible_collections.digitro.pabx.plugins.module_utils._roster import parse_csv
+    rows = parse_csv('\ufeffDevice;Account;State\r\n100000;500000;logged_in\r\n')
+    assert rows == [{'device': '100000', 'account': '500000', 'state': 'logged_in'}]
