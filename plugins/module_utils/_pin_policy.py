@@ -13,6 +13,8 @@ last passwords. Messages name the rule, never the PIN.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import functools
+import random
 import secrets
 
 DEFAULT_POLICY = dict(length=6, max_repeat=2, max_run=2, min_distinct=3, forbid_repeated_groups=True,
@@ -45,7 +47,26 @@ def policy_with_defaults(policy=None):
         problems.append('max_repeat and max_run must be 1 or more, history 0 or more')
     if problems:
         raise ValueError('invalid digitro_pin_policy: %s' % '; '.join(problems))
+    if not _satisfiable(tuple(sorted(merged.items()))):
+        raise ValueError('invalid digitro_pin_policy: no PIN of %d digits satisfies it (found none in %d draws): relax '
+                         'it' % (merged['length'], MAX_DRAWS))
     return merged
+
+
+@functools.lru_cache(maxsize=32)
+def _satisfiable(items):
+    """Whether some PIN satisfies the policy, found by the same draws as ``generate`` (once per policy): an
+    impossible policy is an input error, said before any PIN is staged."""
+    rng = random.Random(0)  # not a PIN anyone uses: only whether one exists
+    return _draw(dict(items), None, (), rng) is not None
+
+
+def _draw(p, number, previous, rng):
+    for _draw_index in range(MAX_DRAWS):
+        pin = ''.join(rng.choice('0123456789') for _digit in range(p['length']))
+        if not _broken(pin, number, previous, p):
+            return pin
+    return None
 
 
 def _longest_repeat(pin):
@@ -79,7 +100,10 @@ def _resembles(pin, number):
 
 def violations(pin, number=None, previous=(), policy=None):
     """The rules ``pin`` breaks (empty when it complies). ``previous``: the current and past passwords."""
-    p = policy_with_defaults(policy)
+    return _broken(pin, number, previous, policy_with_defaults(policy))
+
+
+def _broken(pin, number, previous, p):
     if not pin.isdigit():
         return ['not digits only']
     found = []
@@ -102,10 +126,7 @@ def violations(pin, number=None, previous=(), policy=None):
 
 def generate(number=None, previous=(), policy=None, rng=None):
     """A random PIN (from the OS's secure source) that breaks no rule of the policy."""
-    p = policy_with_defaults(policy)
-    rng = rng or secrets.SystemRandom()
-    for _draw in range(MAX_DRAWS):
-        pin = ''.join(rng.choice('0123456789') for _digit in range(p['length']))
-        if not violations(pin, number, previous, p):
-            return pin
-    raise ValueError('no PIN satisfies the policy after %d draws: relax it' % MAX_DRAWS)
+    pin = _draw(policy_with_defaults(policy), number, previous, rng or secrets.SystemRandom())
+    if pin is None:
+        raise ValueError('no PIN satisfies the policy after %d draws: relax it' % MAX_DRAWS)
+    return pin

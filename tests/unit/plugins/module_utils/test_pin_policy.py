@@ -75,3 +75,14 @@ def test_impossible_policy_says_so():
 def test_a_bad_policy_names_the_setting(policy, message):
     with pytest.raises(ValueError, match=message):
         generate(policy=policy)
+
+
+def test_a_policy_no_pin_satisfies_is_an_input_error(monkeypatch):
+    from ansible_collections.digitro.pabx.plugins.module_utils import _pin_policy
+    monkeypatch.setattr(_pin_policy, 'MAX_DRAWS', 0)   # as if no draw could ever satisfy it
+    _pin_policy._satisfiable.cache_clear()
+    try:
+        with pytest.raises(ValueError, match='no PIN of 7 digits satisfies it'):
+            _pin_policy.policy_with_defaults({'length': 7})
+    finally:
+        _pin_policy._satisfiable.cache_clear()
