@@ -30,7 +30,8 @@ class ActionModule(ActionBase):
         args = self.validate_argument_spec(ARGUMENT_SPEC)[1]
         try:
             if args['state'] == 'cleared':
-                result.update(changed=clear(args['path']))
+                # a save that wrote nothing (check mode) leaves the journal to the next one that does
+                result.update(changed=False if self._task.check_mode else clear(args['path']))
                 return result
             counts = take(args['path'])
         except (IOError, OSError) as exc:

@@ -40,7 +40,26 @@ def settle_devices(store, checks, results, now, max_wrong):
     """The device answers recorded in the store (the ledger, and a PIN found in force); {store, verified, changed}."""
     done = commit({'store': check_store(store), 'batch': checks, 'skipped': []}, 'devices', results, now,
                   max_wrong=max_wrong)
-    return {'store': done['store'], 'verified': done['verified'], 'unsaved': done['unsaved']}
+    swept, spent = quarantine_spent(done['store'], 'devices', max_wrong, now)
+    return {'store': swept, 'verified': done['verified'], 'unsaved': done['unsaved'] or spent}
+
+
+def quarantine_spent(store, kind, max_wrong, now):
+    """(store, changed): entries whose count reached the budget (a killed run's, from the journal) quarantined,
+    as the rotation quarantines them, rather than silently left out of the checks."""
+    stamp, changed = now.strftime(TIME_FORMAT), False
+    for number, entry in store[kind].items():
+        if int(entry.get('wrong_attempts') or 0) >= max_wrong and not entry.get('quarantined'):
+            if not changed:
+                store = dict(store)
+                store[kind] = dict(store[kind])
+                changed = True
+            store[kind][number] = dict(entry, quarantined={
+                'reason': '%d wrong password(s) sent since it was last known good, the budget '
+                          '(digitro_max_wrong_attempts %d): set a PIN at its console, then import it with '
+                          'credential_store_import_reset_attempts=true' % (entry['wrong_attempts'], max_wrong),
+                'at': stamp})
+    return store, changed
 
 
 def account_checks(store, verified, default_device, max_wrong, only=None):
@@ -76,9 +95,9 @@ def record_validations(store, checks, results, now, max_wrong):
         number = request['account']
         if result.get('status') == 'valid':
             valid.append(number)
-        if result.get('device_rejected'):  # the refusal was the device's: it is charged, the account is not
-            store, changed = device_rejected(store, request['device'], stamp), True
-            continue
+        if result.get('device_rejected'):  # the device is charged; the account only when it may have been its own
+            store = device_rejected(store, request['device'], stamp, result.get('device_wrong_attempts', 2))
+            changed = True
         entry = dict(store['accounts'][number])
         before = (int(entry.get('wrong_attempts') or 0), entry.get('quarantined'))
         if 'wrong_attempts' in result:
@@ -95,7 +114,8 @@ def record_validations(store, checks, results, now, max_wrong):
                                     'at': stamp}
         changed = changed or (entry['wrong_attempts'], entry.get('quarantined')) != before
         store['accounts'][number] = entry
-    return {'store': store, 'unsaved': changed, 'valid': valid}
+    store, spent = quarantine_spent(store, 'accounts', max_wrong, now)
+    return {'store': store, 'unsaved': changed or spent, 'valid': valid}
 
 
 def _answer_findings(result):

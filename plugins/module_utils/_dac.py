@@ -80,3 +80,22 @@ def ensure_session(client, entry, check_mode, force, confirm_timeout, sleep=time
                        % (agent, entry['state'].replace('_', ' '), entry['device'], forced), before, after)
     return outcome(entry, 'unconfirmed', 'the DAC change for %s was sent but not confirmed within %gs'
                    % (target, confirm_timeout), before, read_session(client, entry))
+
+
+def charged_session(client, entry, check_mode, force, confirm_timeout, journal, journaled=None, sleep=time.sleep):
+    """``ensure_session``, with a refused request counted in the wrong-attempt journal.
+
+    Every DAC request carries the device's PIN, and a login the agent's: a ``403`` may be either being wrong
+    (or a refusal of another kind, which cannot be told apart), so each PIN it carried is charged one, and
+    the next load of the store takes the count in.
+    """
+    try:
+        return ensure_session(client, entry, check_mode, force, confirm_timeout, sleep)
+    except PabxError as exc:
+        if exc.status == 403 or getattr(exc, 'maybe_processed', False):
+            charged = [('devices', entry['device'])]
+            if exc.operation == _api.OPERATIONS[_api.DAC_LOGIN_LOGOUT].slug:
+                charged.append(('accounts', entry['account']))
+            for kind, number in charged:
+                journal.record(kind, number, (journaled or {}).get((kind, number), 0) + 1)
+        raise

@@ -92,7 +92,15 @@ class Budget(object):
 
 
 class DeviceRejected(Exception):
-    """The requesting device's own PIN was refused: the account requests through it must stop."""
+    """The requesting device's own PIN was refused, or may have been: the account requests through it must stop.
+
+    ``certain``: the device's PIN itself was refused, so the account's refusal was the device's. Without the
+    budget for that check, both are charged.
+    """
+
+    def __init__(self, certain):
+        super(DeviceRejected, self).__init__()
+        self.certain = certain
 
 
 class DeviceGates(object):
@@ -101,14 +109,16 @@ class DeviceGates(object):
 
     Every account request carries the device's PIN, so a device whose PIN changed during the run would
     otherwise take a wrong attempt from every account request in flight. One at a time, a refusal and the
-    check cost the device at most two; a failed check stops every account request through it.
+    check cost the device at most two; a failed check stops every account request through it. With a budget
+    below two there is no room for the check: the first refusal stops the device, charged one.
     """
 
-    def __init__(self, journal=None):
+    def __init__(self, journal=None, max_wrong_attempts=DEFAULT_MAX_WRONG_ATTEMPTS):
         self._guard = threading.Lock()
         self._locks = {}
         self.rejected = {}   # device -> its wrong attempts in this run
         self.journal = journal
+        self.max_wrong_attempts = int(max_wrong_attempts)
 
     def lock(self, device):
         with self._guard:
@@ -116,12 +126,18 @@ class DeviceGates(object):
 
     def check(self, client, entry):
         """After a refused account request: verify the device's own PIN; raise DeviceRejected when refused."""
+        if self.max_wrong_attempts < 2:  # the refusal may have been the device's: no budget left to ask
+            self._reject(entry['device'], 1)
+            raise DeviceRejected(certain=False)
         device_only = {'device': entry['device'], 'device_password': entry['device_password']}
         if not verify(client, device_only, entry['device_password']):
-            self.rejected[entry['device']] = 2  # the refused request and this check
-            if self.journal is not None:
-                self.journal.record('devices', entry['device'], 2)
-            raise DeviceRejected()
+            self._reject(entry['device'], 2)  # the refused request and this check
+            raise DeviceRejected(certain=True)
+
+    def _reject(self, device, wrong_attempts):
+        self.rejected[device] = wrong_attempts
+        if self.journal is not None:
+            self.journal.record('devices', device, wrong_attempts)
 
 
 def _credentials(entry, password):
@@ -224,6 +240,7 @@ def outcome(entry, status, msg, budget, holds=None, candidate=None, sent=False, 
                   failed=status in STATUSES_FAILED, wrong_attempts=budget.spent, holds=holds, sent=sent)
     if device_rejected:
         result['device_rejected'] = True
+        result['device_wrong_attempts'] = 2 if device_rejected is True else int(device_rejected)
     if candidate is not None:
         result['candidate'] = candidate
     return result
@@ -256,7 +273,7 @@ def ensure_password(client, entry, check_mode, confirm_timeout, max_wrong_attemp
     with gates.lock(device):
         if device in gates.rejected:
             return outcome(entry, 'error', 'not sent: requesting device %s stopped accepting its PIN in this run'
-                           % device, budget, device_rejected=True)
+                           % device, budget, device_rejected=gates.rejected[device])
         budget.on_wrong = lambda: gates.check(client, entry)
         return _guarded(client, entry, check_mode, confirm_timeout, budget, sleep, gates)
 
@@ -275,14 +292,15 @@ def _guarded(client, entry, check_mode, confirm_timeout, budget, sleep, gates=No
         return _ensure(client, entry, check_mode, confirm_timeout, budget, sleep, state)
     except PabxError as exc:  # the count so far must reach the caller, whatever failed
         return outcome(entry, 'error', exc.message, budget, sent=False)
-    except DeviceRejected:
-        budget.count(budget.spent - 1)  # the refusal was the device's, not the account's
+    except DeviceRejected as rejected:
+        if rejected.certain:
+            budget.count(budget.spent - 1)  # the refusal was the device's, not the account's
         sent = state.get('sent')
         return outcome(entry, 'unconfirmed' if sent else 'error',
                        'requesting device %s stopped accepting its PIN during this run (changed at the console?)%s; '
                        'nothing more was sent through it' % (entry['device'], ': the change sent for %s is not '
                                                              'confirmed' % describe(entry) if sent else ''),
-                       budget, sent=bool(sent), device_rejected=True)
+                       budget, sent=bool(sent), device_rejected=gates.rejected.get(entry['device'], 2))
 
 
 def _ensure(client, entry, check_mode, confirm_timeout, budget, sleep, state):

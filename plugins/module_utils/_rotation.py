@@ -269,14 +269,14 @@ def _held(request, result):
     return None
 
 
-def device_rejected(store, device, stamp):
-    """The requesting device whose PIN was refused mid-run: charged its two attempts and quarantined."""
+def device_rejected(store, device, stamp, wrong_attempts=2):
+    """The requesting device whose PIN was refused mid-run: charged its attempts and quarantined."""
     record = store['devices'].get(device)
     if record is None or record.get('quarantined'):
         return store
     store = dict(store, devices=dict(store['devices']))
     record = store['devices'][device] = dict(record)
-    record['wrong_attempts'] = max(int(record.get('wrong_attempts') or 0), 2)
+    record['wrong_attempts'] = max(int(record.get('wrong_attempts') or 0), int(wrong_attempts))
     record['quarantined'] = {'reason': 'its PIN stopped working during a run (account requests through it were '
                                        'refused, and so was the PIN itself): changed at the console?', 'at': stamp}
     return store
@@ -380,7 +380,7 @@ def commit(staged, kind, results, now, check_mode=False, previous_report=None, m
         changed = changed or _normal(entry) != _normal(store[kind][number])
         store[kind][number] = entry
         if result.get('device_rejected') and kind == 'accounts':
-            store = device_rejected(store, request['device'], stamp)
+            store = device_rejected(store, request['device'], stamp, result.get('device_wrong_attempts', 2))
             changed = True
             verified = [n for n in verified if n != request['device']]
         if result.get('status') == 'refused':

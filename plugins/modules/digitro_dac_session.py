@@ -63,6 +63,13 @@ options:
       - Seconds within which the new session must show in C(consulta-dac) after the change was sent.
     type: float
     default: 5
+  journal:
+    description:
+      - A file where each refused DAC request is counted, at once, as a wrong attempt of the PINs it carried (the
+        device's, and for a login the agent's), so that the next load of the credential store takes the count in.
+        The R(digitro.pabx.dac_sessions,ansible_collections.digitro.pabx.dac_sessions_role) role sets it to the store's
+        journal. Each line holds a kind, a number and a count, never a password.
+    type: path
   batch:
     description:
       - Many sessions to handle in one run, each with the options of the single form.
@@ -180,8 +187,9 @@ summary:
   sample: {"changed": 450, "unchanged": 48, "occupied": 2}
 '''
 
-from ansible_collections.digitro.pabx.plugins.module_utils._dac import ensure_session
-from ansible_collections.digitro.pabx.plugins.module_utils._module import ACCOUNT_OPTIONS, DEVICE_OPTIONS, PabxModule
+from ansible_collections.digitro.pabx.plugins.module_utils._dac import charged_session
+from ansible_collections.digitro.pabx.plugins.module_utils._module import (
+    ACCOUNT_OPTIONS, BUDGET_OPTIONS, DEVICE_OPTIONS, PabxModule)
 
 ENTRY_OPTIONS = dict(DEVICE_OPTIONS, state=dict(type='str', choices=['logged_in', 'logged_out'], default='logged_in'),
                      **ACCOUNT_OPTIONS)
@@ -210,12 +218,14 @@ def main():
     module = DacSessionModule(
         ENTRY_OPTIONS, ('device', 'device_password', 'account', 'account_password'),
         password_fields=('device_password', 'account_password'),
-        extra_options=dict(force=dict(type='bool', default=False), confirm_timeout=dict(type='float', default=5)),
+        extra_options=dict(force=dict(type='bool', default=False), confirm_timeout=dict(type='float', default=5),
+                           journal=BUDGET_OPTIONS['journal']),
         supports_check_mode=True)
     entries = module.entries()
     p = module.params
-    results = module.run(entries, lambda client, entry: ensure_session(client, entry, module.check_mode, p['force'],
-                                                                       p['confirm_timeout']))
+    journal = module.journal()
+    results = module.run(entries, lambda client, entry: charged_session(
+        client, entry, module.check_mode, p['force'], p['confirm_timeout'], journal, module.journaled))
     module.finish(results, [diff_line(r) for r in results])
 
 

@@ -280,7 +280,7 @@ def main():
     entries = module.entries()
     timeout, budget = module.params['confirm_timeout'], module.params['max_wrong_attempts']
     journal = module.journal()
-    gates = DeviceGates(journal)  # account entries: one at a time per requesting device, checked on a refusal
+    gates = DeviceGates(journal, budget)  # account entries: one at a time per requesting device, checked on a refusal
     results = module.run(entries, lambda client, entry: ensure_password(
         client, entry, module.check_mode, timeout, budget, gates=gates, journal=journal, journaled=module.journaled))
     module.finish(results, [diff_line(r) for r in results])

@@ -206,7 +206,8 @@ def validate(client, entry, fail_on_invalid, max_wrong_attempts=2, gates=None, j
     with gates.lock(entry['device']) if gates else contextlib.suppress():
         if gates and entry['device'] in gates.rejected:
             result.update(valid=False, status='error', changed=False, failed=True, wrong_attempts=budget.spent,
-                          device_rejected=True, msg='not sent: requesting device %s stopped accepting its PIN in '
+                          device_rejected=True, device_wrong_attempts=gates.rejected[entry['device']],
+                          msg='not sent: requesting device %s stopped accepting its PIN in '
                                                     'this run' % entry['device'])
             return result
         return _validate(client, entry, fail_on_invalid, budget, gates, result)
@@ -226,10 +227,11 @@ def _validate(client, entry, fail_on_invalid, budget, gates, result):
         try:
             if gates:
                 gates.check(client, entry)  # the refusal may be the device's: its PIN travels in the request
-        except DeviceRejected:
-            budget.count(budget.spent - 1)
+        except DeviceRejected as rejected:
+            if rejected.certain:
+                budget.count(budget.spent - 1)  # the refusal was the device's
             result.update(valid=False, status='error', changed=False, failed=True, wrong_attempts=budget.spent,
-                          device_rejected=True, msg='requesting device %s stopped accepting its PIN during this run '
+                          device_rejected=True, device_wrong_attempts=gates.rejected[entry['device']], msg='requesting device %s stopped accepting its PIN during this run '
                                                     '(changed at the console?); nothing more was sent through it'
                                                     % entry['device'])
             return result
@@ -251,7 +253,7 @@ def main():
     entries = module.entries()
     fail_on_invalid, budget = module.params['fail_on_invalid'], module.params['max_wrong_attempts']
     journal = module.journal()
-    gates = DeviceGates(journal)  # accounts of one device one at a time, the device checked on a refusal
+    gates = DeviceGates(journal, budget)  # accounts of one device one at a time, the device checked on a refusal
     module.finish(module.run(entries, lambda client, entry: validate(
         client, entry, fail_on_invalid, budget, gates, journal, module.journaled)))
 

@@ -38,7 +38,9 @@ options:
     type: dict
 attributes:
   check_mode:
-    description: Works in check mode too, as the wrong attempts it carries were counted by the PABX in check mode too.
+    description:
+      - V(taken) works in check mode too, as the PABX counted those attempts in check mode too; V(cleared) does
+        nothing in check mode, where the save it follows wrote nothing.
     support: full
 '''
 

@@ -79,3 +79,25 @@ def test_a_requesting_device_changed_during_an_audit_is_charged_not_its_accounts
     store = site.store()
     assert store['devices'][device]['quarantined']
     assert not any(entry.get('quarantined') for entry in store['accounts'].values())
+
+
+def test_a_dac_request_refused_mid_run_is_counted_for_the_next_run(start_emulator, tmp_path):
+    emulator = start_emulator(devices=4, accounts=4, dac_devices=4, latency=0.4)
+    site = Site(emulator, tmp_path, host_vars={'digitro_max_wrong_attempts': 1})
+    assert site.run('import_passwords.yml').returncode == 0
+    devices, agents = sorted(emulator.site['devices']), sorted(emulator.site['accounts'])
+    roster = {'dac_sessions_roster': [{'device': d, 'account': a} for d, a in zip(devices, agents)],
+              'dac_sessions_max_fail_percent': 100, 'dac_sessions_concurrency': 1}
+    log = RequestLog(emulator)
+    log.skip()
+    job = site.start('dac_sessions.yml', roster)
+    # the stored PINs were just proven good; the device's changes before the DAC module sends its requests
+    assert log.wait(lambda e: e.get('op') == 'valida-usuario' and e.get('account') == agents[0]
+                    and e.get('status') == 200, 90, job)
+    emulator.control(set_passwords=[['devices', devices[0], '417392']])
+    job.wait(300)
+    for shift in ('logged_out', 'logged_in', 'logged_out'):
+        site.run('dac_sessions.yml', dict(roster, dac_sessions_state=shift))
+    record = emulator.state()['devices'][devices[0]]
+    assert record['most_in_a_row'] <= 1 and not record['locked']
+    assert site.store()['devices'][devices[0]]['quarantined']

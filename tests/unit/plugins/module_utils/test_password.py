@@ -327,3 +327,17 @@ def test_the_journal_records_each_change_of_a_count_and_a_higher_journaled_count
     with open(journal.path, 'a') as handle:
         handle.write('{"kind": "devices", "num')   # a line cut by a crash
     assert read_counts(journal.path) == {('devices', '1000'): 2}
+
+
+def test_with_a_budget_of_one_a_refusal_stops_the_device_without_a_check():
+    from ansible_collections.digitro.pabx.plugins.module_utils._batch import run_batch
+    from ansible_collections.digitro.pabx.plugins.module_utils._password import DeviceGates
+    accounts = dict(('50%02d' % i, '11%04d' % i) for i in range(4))
+    pabx = AccountsPabx('1111', accounts, change_after=3)
+    gates = DeviceGates(max_wrong_attempts=1)
+    entries = [dict(device='1000', device_password='1111', account=a, account_password=p, new_password='22%04d' % i,
+                    candidates=[], wrong_attempts=0) for i, (a, p) in enumerate(sorted(accounts.items()))]
+    results = run_batch(entries, lambda e: ensure_password(pabx, e, False, 1, 1, sleep=lambda s: None, gates=gates), 4)
+    assert pabx.device_most <= 1
+    rejected = [r for r in results if r.get('device_rejected')]
+    assert rejected and rejected[0]['device_wrong_attempts'] == 1 and rejected[0]['wrong_attempts'] == 1
