@@ -207,8 +207,8 @@ def validate(client, entry, fail_on_invalid, max_wrong_attempts=2, gates=None, j
         if gates and entry['device'] in gates.rejected:
             result.update(valid=False, status='error', changed=False, failed=True, wrong_attempts=budget.spent,
                           device_rejected=True, device_wrong_attempts=gates.rejected[entry['device']],
-                          msg='not sent: requesting device %s stopped accepting its PIN in '
-                                                    'this run' % entry['device'])
+                          msg='not sent: requesting device %s stopped accepting its PIN in this run'
+                          % entry['device'])
             return result
         return _validate(client, entry, fail_on_invalid, budget, gates, result)
 
@@ -231,9 +231,9 @@ def _validate(client, entry, fail_on_invalid, budget, gates, result):
             if rejected.certain:
                 budget.count(budget.spent - 1)  # the refusal was the device's
             result.update(valid=False, status='error', changed=False, failed=True, wrong_attempts=budget.spent,
-                          device_rejected=True, device_wrong_attempts=gates.rejected[entry['device']], msg='requesting device %s stopped accepting its PIN during this run '
-                                                    '(changed at the console?); nothing more was sent through it'
-                                                    % entry['device'])
+                          device_rejected=True, device_wrong_attempts=gates.rejected[entry['device']],
+                          msg='requesting device %s stopped accepting its PIN during this run (changed at the '
+                              'console?); nothing more was sent through it' % entry['device'])
             return result
         result.update(valid=False, status='invalid', changed=False, failed=fail_on_invalid, wrong_attempts=budget.spent,
                       msg='%s is not valid: %s' % (describe(entry), exc.pabx_message or 'refused'))
