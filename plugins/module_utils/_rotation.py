@@ -118,12 +118,6 @@ def selection(store, targets, pattern='', max_age_days=0, accounts=True, late_ap
             'late_apply_hours': float(late_apply_hours or 0)}
 
 
-def account_selection(selection, accounts=True):
-    """The accounts' selection: the same, or none selected when accounts are left out (those with a change in
-    doubt are still settled, and quarantined ones still listed)."""
-    return dict(selection, targets=[]) if not accounts else selection
-
-
 def is_selected(number, entry, selection, now):
     """Whether a settled entry is due for a change: it is selected and old enough.
 
@@ -414,8 +408,9 @@ def import_rows(store, csv_text, now, overwrite=False, reset_attempts=False):
     reader = dict_reader(csv_text)
     missing = set(['kind', 'number', 'password']) - set(reader.fieldnames or [])
     if missing:
-        raise StoreError('the CSV lacks the column(s) %s (expected kind,number,password[,device]; its header is %s)'
-                         % (', '.join(sorted(missing)), ', '.join(repr(f) for f in reader.fieldnames or [])[:200]))
+        # the header's own words are not shown: a file without a header line has a PIN in its place
+        raise StoreError('the CSV lacks the column(s) %s (expected a header line kind,number,password[,device]; its '
+                         'first line has %d column(s))' % (', '.join(sorted(missing)), len(reader.fieldnames or [])))
     added = kept = resolved = 0
     stamp = now.strftime(TIME_FORMAT)
     for line, row in enumerate(reader, start=2):
