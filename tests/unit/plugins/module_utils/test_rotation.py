@@ -330,3 +330,9 @@ def test_a_roster_from_a_pt_br_spreadsheet_is_read():
     from ansible_collections.digitro.pabx.plugins.module_utils._roster import parse_csv
     rows = parse_csv('\ufeffDevice;Account;State\r\n100000;500000;logged_in\r\n')
     assert rows == [{'device': '100000', 'account': '500000', 'state': 'logged_in'}]
+
+
+def test_a_csv_without_a_header_line_is_refused_without_showing_its_first_row():
+    with pytest.raises(_rotation.StoreError) as raised:
+        _rotation.import_rows(None, 'device,1000,583920\ndevice,1001,672049\n', NOW)
+    assert 'lacks the column' in str(raised.value) and '583920' not in str(raised.value)
