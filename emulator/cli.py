@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 
+from emulator import contract
 from emulator.seed import make_site, write_csv
 from emulator.server import EmulatorServer
 from emulator.settings import Settings
@@ -42,6 +43,9 @@ def build_parser():
     serve.add_argument('--tls-key', help='PEM private key for --tls-cert')
     serve.add_argument('--log-file', help='request log, one JSON line per request (never a password)')
     serve.add_argument('--ready-file', help='written with {"url", "pid"} once the server listens')
+    serve.add_argument('--api-overrides', metavar='FILE',
+                       help='serve a PABX that names things differently: a JSON file of the api_overrides shape '
+                            '({"events_path", "channel_id_field", "slugs", "fields"}; docs/api-contract.md)')
     _settings_arguments(serve)
     seed = commands.add_parser('seed', help='write a seed document and the CSV of initial passwords')
     seed.add_argument('--devices', type=int, default=100)
@@ -59,12 +63,16 @@ def serve(args):
     if args.host not in LOOPBACK:
         sys.exit('refusing to bind %s: the emulator serves loopback only' % args.host)
     settings = Settings(**{f.name: getattr(args, f.name) for f in dataclasses.fields(Settings)})
+    try:
+        served = contract.load(args.api_overrides)
+    except (OSError, contract.api.OverrideError) as exc:
+        sys.exit('--api-overrides: %s' % exc)
     state = PabxState(args.state)
     if args.seed and (args.reset or state.empty()):
         with open(args.seed) as handle:
             state.load_seed(json.load(handle))
     log = open(args.log_file, 'a') if args.log_file else None
-    server = EmulatorServer((args.host, args.port), state, settings, log)
+    server = EmulatorServer((args.host, args.port), state, settings, log, contract=served)
     scheme = 'http'
     if args.tls_cert:
         server.enable_tls(args.tls_cert, args.tls_key)

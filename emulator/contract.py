@@ -4,8 +4,11 @@
 """The contract table the collection's client uses, loaded from its one home.
 
 The emulator reads plugins/module_utils/_api.py directly so that a corrected
-slug or field name changes the client and the emulator together.
+slug or field name changes the client and the emulator together, and serves
+the variant of ``--api-overrides FILE`` with the same ``contract()`` the
+client's ``api_overrides`` option goes through.
 """
+import json
 import importlib.util
 import os
 
@@ -14,4 +17,14 @@ _SPEC = importlib.util.spec_from_file_location('digitro_pabx_api_contract', _PAT
 api = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(api)
 
-OPERATIONS_BY_SLUG = {op.slug: (name, op) for name, op in api.OPERATIONS.items()}
+
+def load(path=None):
+    """The contract to serve: the stock one, or the overrides of a JSON file (the api_overrides shape)."""
+    if not path:
+        return api.STOCK
+    with open(path) as handle:
+        try:
+            overrides = json.load(handle)
+        except ValueError as exc:
+            raise api.OverrideError('%s is not JSON: %s' % (path, exc))
+    return api.contract(overrides)

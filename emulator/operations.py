@@ -8,7 +8,7 @@ write, run by the server so that it can delay it or drop the answer after it.
 """
 import re
 
-from emulator.contract import OPERATIONS_BY_SLUG, api
+from emulator.contract import api
 
 
 class Refusal(Exception):
@@ -33,15 +33,22 @@ def _require_strings(body, op):
 
 
 class Operations:
-    def __init__(self, state, settings):
+    def __init__(self, state, settings, contract=api.STOCK):
         self.state = state
         self.settings = settings
+        self.contract = contract
 
     def handle(self, slug, body):
-        name, op = OPERATIONS_BY_SLUG[slug]
+        """Checked in the PABX's wire names (the contract's), then worked under _api's names."""
+        name, op = self.contract.by_slug[slug]
         _require_strings(body, op)
+        body = self.contract.from_wire(body)
         device = self._authenticate('devices', body[api.DEVICE], body[api.DEVICE_PASSWORD])
-        return getattr(self, name)(body, device)
+        status, payload, apply = getattr(self, name)(body, device)
+        return status, self.contract.to_wire(payload), apply
+
+    def _w(self, name):
+        return self.contract.wire(name)
 
     # -- authentication ------------------------------------------------------------------------
     def _authenticate(self, kind, number, password):
@@ -60,7 +67,7 @@ class Operations:
         if not number:
             return None
         if not body.get(api.ACCOUNT_PASSWORD):
-            raise Refusal(400, 'campo obrigatório ausente: %s (exigido com %s)' % (api.ACCOUNT_PASSWORD, api.ACCOUNT))
+            raise Refusal(400, 'campo obrigatório ausente: %s (exigido com %s)' % (self._w(api.ACCOUNT_PASSWORD), self._w(api.ACCOUNT)))
         return self._authenticate('accounts', number, body[api.ACCOUNT_PASSWORD])
 
     def _known_account(self, number):
@@ -106,7 +113,7 @@ class Operations:
             if current and current != account:
                 raise Refusal(403, 'o agente %s não está logado no dispositivo %s' % (account, device))
             return 200, {}, lambda: self.state.update('devices', device, dac_account=None)
-        raise Refusal(400, '%s deve ser %s ou %s' % (api.DAC_OPERATION, api.DAC_LOGIN, api.DAC_LOGOUT))
+        raise Refusal(400, '%s deve ser %s ou %s' % (self._w(api.DAC_OPERATION), api.DAC_LOGIN, api.DAC_LOGOUT))
 
     def dac_query(self, body, device):
         self._dac_device(device)
@@ -117,9 +124,9 @@ class Operations:
     def _check_policy(self, pin):
         s = self.settings
         if s.pin_digits_only and not pin.isdigit():
-            raise Refusal(400, '%s deve conter apenas dígitos' % api.NEW_PASSWORD)
+            raise Refusal(400, '%s deve conter apenas dígitos' % self._w(api.NEW_PASSWORD))
         if not s.pin_min_length <= len(pin) <= s.pin_max_length:
-            limits = (api.NEW_PASSWORD, s.pin_min_length, s.pin_max_length)
+            limits = (self._w(api.NEW_PASSWORD), s.pin_min_length, s.pin_max_length)
             raise Refusal(400, '%s deve ter de %d a %d caracteres' % limits)
         if s.pin_reject_pattern and re.search(s.pin_reject_pattern, pin):
-            raise Refusal(400, '%s recusada pela política de senhas do PABX' % api.NEW_PASSWORD)
+            raise Refusal(400, '%s recusada pela política de senhas do PABX' % self._w(api.NEW_PASSWORD))

@@ -23,11 +23,12 @@ def free_port():
 class Emulator:
     """A running emulator on 127.0.0.1; ``state()`` and ``control()`` use its test endpoints."""
 
-    def __init__(self, workdir, seed=None, api_key='emulator-key', tls=None, **settings):
+    def __init__(self, workdir, seed=None, api_key='emulator-key', tls=None, api_overrides=None, **settings):
         self.workdir = os.path.abspath(workdir)   # the emulator runs from the repository root
         self.seed = os.path.abspath(seed) if seed else None
         self.api_key = api_key
         self.tls = tls
+        self.api_overrides = api_overrides  # a dict of the api_overrides shape: serve that variant of the API
         self.settings = settings
         self.port = free_port()
         self.state_file = os.path.join(self.workdir, 'emulator-state.sqlite')
@@ -45,6 +46,11 @@ class Emulator:
             command += ['--seed', self.seed] + (['--reset'] if reset else [])
         if self.tls:
             command += ['--tls-cert', self.tls[0], '--tls-key', self.tls[1]]
+        if self.api_overrides is not None:
+            overrides = os.path.join(self.workdir, 'emulator-api-overrides.json')
+            with open(overrides, 'w') as handle:
+                json.dump(self.api_overrides, handle)
+            command += ['--api-overrides', overrides]
         for name, value in self.settings.items():
             command += ['--' + name.replace('_', '-'), str(value)]
         self.process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL,

@@ -13,7 +13,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from emulator.channels import Channels
-from emulator.contract import OPERATIONS_BY_SLUG, api
+from emulator.contract import api
 from emulator.operations import Operations, Refusal
 from emulator.settings import FAULT_KINDS
 
@@ -21,19 +21,16 @@ REQUEST_PREFIX = '/requests/'
 MAX_BODY = 64 * 1024
 
 
-def _error_body(message):
-    return {api.ERROR_FIELD: message}
-
-
 class EmulatorServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 256
 
-    def __init__(self, address, state, settings, log=None):
+    def __init__(self, address, state, settings, log=None, contract=api.STOCK):
         super().__init__(address, Handler)
         self.state = state
         self.settings = settings
-        self.operations = Operations(state, settings)
+        self.contract = contract  # the wire names it serves (--api-overrides)
+        self.operations = Operations(state, settings, contract)
         self.channels = Channels()
         self.gate = threading.BoundedSemaphore(settings.max_concurrent)
         self.log = log
@@ -94,7 +91,10 @@ class Handler(BaseHTTPRequestHandler):
         self._log(status, log)
 
     def _error(self, status, message, log=None):
-        self._send(status, _error_body(message), log)
+        self._send(status, self._error_body(message), log)
+
+    def _error_body(self, message):
+        return {self.server.contract.error_field: message}
 
     def _log(self, status, extra=None):
         entry = {'ts': round(time.time(), 3), 'method': self.command, 'path': self.path.split('?')[0],
@@ -124,7 +124,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if not self._authorized():
             return self._error(401, 'x-api-key ausente ou inválida')
-        if self.path == api.EVENTS_PATH:
+        if self.path == self.server.contract.events_path:
             return self._event_channel()
         if self.path == '/_emulator/state':
             return self._send(200, self._state_document())
@@ -142,7 +142,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == '/_emulator/control':
             return self._control(body) if refusal is None else self._error(refusal.status, refusal.message)
         parts = self.path[len(REQUEST_PREFIX):].split('/') if self.path.startswith(REQUEST_PREFIX) else []
-        if len(parts) != 2 or parts[1] not in OPERATIONS_BY_SLUG:
+        if len(parts) != 2 or parts[1] not in self.server.contract.by_slug:
             return self._error(404, 'operação desconhecida')
         # The gate is the device's processing capacity; writing the answer out is the network's part.
         self._parsed = time.monotonic()
@@ -160,7 +160,8 @@ class Handler(BaseHTTPRequestHandler):
         settings = self.server.settings
         log = {'op': slug}
         if isinstance(body, dict):
-            log.update(device=str(body.get(api.DEVICE, ''))[:20], account=str(body.get(api.ACCOUNT, ''))[:20])
+            wire = self.server.contract.wire
+            log.update(device=str(body.get(wire(api.DEVICE), ''))[:20], account=str(body.get(wire(api.ACCOUNT), ''))[:20])
         self.server.count('op_%s' % slug)
         delay = settings.delay()
         if settings.draw(settings.spike_rate):
@@ -180,16 +181,16 @@ class Handler(BaseHTTPRequestHandler):
             server.channels.close(channel_id)
             self._fault('channel_close', log)
         if not channel_id.isdigit() or not server.channels.is_open(channel_id):
-            return 400, _error_body('canal desconhecido ou fechado: %s' % channel_id[:20]), log
+            return 400, self._error_body('canal desconhecido ou fechado: %s' % channel_id[:20]), log
         if settings.draw(settings.error_rate):
             self._fault('error_500', log)
-            return 500, _error_body('erro interno do servidor'), log
+            return 500, self._error_body('erro interno do servidor'), log
         if refusal is not None:
-            return refusal.status, _error_body(refusal.message), log
+            return refusal.status, self._error_body(refusal.message), log
         try:
             status, payload, apply = server.operations.handle(slug, body)
         except Refusal as exc:
-            return exc.status, _error_body(exc.message), log
+            return exc.status, self._error_body(exc.message), log
         if apply is not None:
             if settings.draw(settings.delayed_apply_rate):
                 self._fault('delayed_apply', log)
@@ -225,7 +226,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header('Cache-Control', 'no-cache')
             self.send_header('Connection', 'close')
             self.end_headers()
-            opening = json.dumps({api.CHANNEL_ID_FIELD: channel_id})
+            opening = json.dumps({self.server.contract.channel_id_field: channel_id})
             self.wfile.write(('event: %s\ndata: %s\n\n' % (api.CHANNEL_OPEN_EVENT, opening)).encode())
             self.wfile.flush()
             self._log(200, {'op': 'events', 'channel': channel_id})

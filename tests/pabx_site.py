@@ -74,3 +74,17 @@ class Site:
         store, state = self.store(), self.emulator.state()
         return [n for kind in kinds for n, record in state[kind].items()
                 if record['password'] != store[kind][n]['current'] or store[kind][n]['pending']]
+
+
+def api_check_vars(emulator):
+    """The variables of playbooks/check_api.yml for the emulator's first device (a DAC one) and first account."""
+    (device, spec), (account, agent) = [next(iter(emulator.site[kind].items())) for kind in ('devices', 'accounts')]
+    return {'digitro_check_device': device, 'digitro_check_device_password': spec['password'],
+            'digitro_check_account': account, 'digitro_check_account_password': agent['password'],
+            'digitro_check_dac_device': device}
+
+
+def wrong_attempts(state):
+    """{(kind, number): wrong passwords received} of an emulator's state, for the numbers that received any."""
+    return dict(((kind, number), record['wrong_attempts']) for kind in ('devices', 'accounts')
+                for number, record in state[kind].items() if record['wrong_attempts'])

@@ -7,13 +7,18 @@
 This is private to the collection (the leading underscore) and is the ONLY
 place that spells the vendor's wire names. The vendor publishes the
 ``altera-senha`` page in full; everything marked ``published=False`` below is
-an assumption of this collection (see docs/api-contract.md). Correcting an
-assumption is a one-line change here.
+an assumption of this collection (see docs/api-contract.md).
+
+A PABX that names things differently needs no code change: ``contract(overrides)``
+derives, from this table and the ``api_overrides`` option (the ``digitro_api_overrides``
+variable), the ``Contract`` the client and the bundled emulator both speak. The
+callers always use the names of this table; the client translates them on the wire.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import re
 from collections import namedtuple
 
 Operation = namedtuple('Operation', ['slug', 'required', 'optional', 'published', 'writes'])
@@ -23,6 +28,7 @@ EVENTS_PATH = '/events'                          # assumed: SSE event channel
 CHANNEL_OPEN_EVENT = 'EVENTO_DE_ABERTURA_DE_CANAL'  # published (name only)
 CHANNEL_ID_FIELD = 'ID_CANAL'                    # assumed
 REQUEST_PATH = '/requests/{channel_id}/{slug}'   # published
+REQUEST_PREFIX = '/requests/'
 ERROR_FIELD = 'ERRO'                             # assumed (the emulator's error body)
 
 # Body fields.
@@ -66,3 +72,114 @@ SECRET_FIELDS = frozenset([DEVICE_PASSWORD, ACCOUNT_PASSWORD, NEW_PASSWORD])
 # How the PABX's user attributes are returned by digitro_user_validate.
 USER_ATTRIBUTES = {ACCOUNT: 'account', USER_NAME: 'name', USER_CATEGORY: 'category'}
 DAC_STATES = {DAC_LOGGED_IN: 'logged_in', DAC_LOGGED_OUT: 'logged_out'}
+
+# -- overrides: the same contract under the PABX's own names ----------------------------------------------------------
+
+# The keys of the ``fields`` override and the names of this table they rename.
+FIELD_KEYS = {
+    'device': DEVICE, 'device_password': DEVICE_PASSWORD, 'account': ACCOUNT, 'account_password': ACCOUNT_PASSWORD,
+    'new_password': NEW_PASSWORD, 'dac_operation': DAC_OPERATION, 'dac_state': DAC_STATE, 'user_name': USER_NAME,
+    'user_category': USER_CATEGORY, 'error': ERROR_FIELD,
+}
+OVERRIDE_KEYS = ('events_path', 'channel_id_field', 'slugs', 'fields')
+_SLUG = re.compile(r'^[A-Za-z0-9._~-]+$')
+_PATH = re.compile(r'^(/[A-Za-z0-9._~-]+)+$')
+_NAME = re.compile(r'^[^\s"]+$')
+
+
+class OverrideError(ValueError):
+    """``api_overrides`` is not what it must be; the message says what to change."""
+
+
+def _allowed(what, keys):
+    return '%s; allowed: %s' % (what, ', '.join(sorted(keys)))
+
+
+def _renames(overrides, key, allowed, pattern, describe):
+    value = overrides.get(key) or {}
+    if not isinstance(value, dict):
+        raise OverrideError('api_overrides.%s must be a mapping (%s)' % (key, _allowed('keys', allowed)))
+    unknown = sorted(str(k) for k in value if k not in allowed)
+    if unknown:
+        raise OverrideError(_allowed('api_overrides.%s has unknown key(s) %s' % (key, ', '.join(unknown)), allowed))
+    for name, wire in value.items():
+        if not isinstance(wire, str) or not pattern.match(wire):
+            raise OverrideError('api_overrides.%s.%s must be %s' % (key, name, describe))
+    chosen = list(value.values())
+    twice = sorted(set(w for w in chosen if chosen.count(w) > 1))
+    if twice:
+        raise OverrideError('api_overrides.%s gives %s to two keys' % (key, ', '.join(twice)))
+    return value
+
+
+class Contract(object):
+    """The wire names one PABX uses: this table with the overrides applied (see ``contract``).
+
+    ``operations`` maps an operation's name to its ``Operation`` in wire names (slug and fields);
+    ``wire(name)`` is the wire name of a field of this table, ``to_wire``/``from_wire`` translate a body.
+    """
+
+    def __init__(self, events_path=EVENTS_PATH, channel_id_field=CHANNEL_ID_FIELD, slugs=None, fields=None):
+        self.events_path = events_path
+        self.channel_id_field = channel_id_field
+        self.overrides = {}
+        self._wire = dict((name, name) for name in FIELD_KEYS.values())
+        self._wire.update((FIELD_KEYS[key], wire) for key, wire in (fields or {}).items())
+        names = list(self._wire.values())
+        clashes = sorted(set(n for n in names if names.count(n) > 1))
+        if clashes:
+            raise OverrideError('api_overrides.fields would give %s to two fields: rename the other one too'
+                                % ', '.join(clashes))
+        self._table = dict((wire, name) for name, wire in self._wire.items())
+        self.operations = {}
+        for name, op in OPERATIONS.items():
+            self.operations[name] = op._replace(slug=(slugs or {}).get(name, op.slug),
+                                                required=tuple(self.wire(f) for f in op.required),
+                                                optional=tuple(self.wire(f) for f in op.optional))
+        slug_list = [op.slug for op in self.operations.values()]
+        clashes = sorted(set(s for s in slug_list if slug_list.count(s) > 1))
+        if clashes:
+            raise OverrideError('api_overrides.slugs would give %s to two operations' % ', '.join(clashes))
+        self.by_slug = dict((op.slug, (name, op)) for name, op in self.operations.items())
+        self.error_field = self.wire(ERROR_FIELD)
+        self.secret_fields = frozenset(self.wire(f) for f in SECRET_FIELDS)
+
+    def wire(self, name):
+        """The wire name of a field of this table (``DEVICE`` ...)."""
+        return self._wire.get(name, name)
+
+    def to_wire(self, body):
+        return dict((self.wire(k), v) for k, v in body.items())
+
+    def from_wire(self, body):
+        """A body under this table's names; a name the contract does not know is kept as it is."""
+        return dict((self._table.get(k, k), v) for k, v in body.items())
+
+
+def contract(overrides=None):
+    """The ``Contract`` of ``overrides`` (the ``api_overrides`` shape); raises ``OverrideError`` when it is wrong.
+
+    ``{"events_path": "/...", "channel_id_field": "...", "slugs": {operation: slug}, "fields": {key: name}}``,
+    every key optional; unknown keys are refused with the list of the allowed ones.
+    """
+    overrides = {} if overrides is None else overrides
+    if not isinstance(overrides, dict):
+        raise OverrideError(_allowed('api_overrides must be a mapping', OVERRIDE_KEYS))
+    unknown = sorted(str(k) for k in overrides if k not in OVERRIDE_KEYS)
+    if unknown:
+        raise OverrideError(_allowed('api_overrides has unknown key(s) %s' % ', '.join(unknown), OVERRIDE_KEYS))
+    events_path = overrides.get('events_path') or EVENTS_PATH
+    if not isinstance(events_path, str) or not _PATH.match(events_path) or events_path.startswith(REQUEST_PREFIX):
+        raise OverrideError('api_overrides.events_path must be a path such as /events (letters, digits, -._~ '
+                            'between slashes, outside %s)' % REQUEST_PREFIX)
+    channel_id_field = overrides.get('channel_id_field') or CHANNEL_ID_FIELD
+    if not isinstance(channel_id_field, str) or not _NAME.match(channel_id_field):
+        raise OverrideError('api_overrides.channel_id_field must be a field name such as ID_CANAL')
+    slugs = _renames(overrides, 'slugs', OPERATIONS, _SLUG, 'a slug such as verifica-senha (letters, digits, -._~)')
+    fields = _renames(overrides, 'fields', FIELD_KEYS, _NAME, 'a field name such as SENHA_DISPOSITIVO')
+    result = Contract(events_path, channel_id_field, slugs, fields)
+    result.overrides = dict((k, overrides[k]) for k in OVERRIDE_KEYS if overrides.get(k))
+    return result
+
+
+STOCK = Contract()

@@ -42,10 +42,12 @@ def parse_sse(lines):
 class EventChannel(object):
     """One open event channel. ``open()`` blocks until the channel ID arrives."""
 
-    def __init__(self, session, url, timeout):
+    def __init__(self, session, url, timeout, contract=_api.STOCK):
         self._session = session
-        self._url = url.rstrip('/') + _api.EVENTS_PATH
+        self._contract = contract
+        self._url = url.rstrip('/') + contract.events_path
         self._timeout = timeout
+        self.opening = None  # what opened the stream, for digitro_api_check: (event name, data) of the first event
         self._response = None
         self._thread = None
         self.channel_id = None
@@ -62,7 +64,8 @@ class EventChannel(object):
         if self._response.status_code != 200:
             status = self._response.status_code
             self._response.close()
-            hint = ' (check api_key)' if status == 401 else ''
+            hint = {401: ' (check api_key)', 404: ' (check api_overrides.events_path: the PABX has no %s)'
+                    % self._contract.events_path}.get(status, '')
             raise ChannelError('Opening the event channel failed: HTTP %d%s' % (status, hint), status=status,
                                operation='open-channel')
         # chunk_size=1: the default buffer would hold the small opening event back until it filled.
@@ -76,16 +79,18 @@ class EventChannel(object):
     def _first_channel_id(self, events):
         try:
             for name, data in events:
+                self.opening = (name, data)
                 if name == _api.CHANNEL_OPEN_EVENT:
-                    channel_id = str(json.loads(data)[_api.CHANNEL_ID_FIELD])
+                    channel_id = str(json.loads(data)[self._contract.channel_id_field])
                     if channel_id.isdigit():
                         return channel_id
                     break
         except Exception:  # malformed stream: reported below
             pass
         self.close()
-        raise ChannelError('The event channel did not start with a valid %s event' % _api.CHANNEL_OPEN_EVENT,
-                           operation='open-channel')
+        raise ChannelError('The event channel did not start with a valid %s event carrying a numeric %s (run '
+                           'digitro.pabx.check_api to see what the PABX sends)'
+                           % (_api.CHANNEL_OPEN_EVENT, self._contract.channel_id_field), operation='open-channel')
 
     def _drain(self, events):
         try:

@@ -25,7 +25,7 @@ import time
 import traceback
 
 from ansible_collections.digitro.pabx.plugins.module_utils import _api
-from ansible_collections.digitro.pabx.plugins.module_utils._batch import describe
+from ansible_collections.digitro.pabx.plugins.module_utils._entry import describe
 from ansible_collections.digitro.pabx.plugins.module_utils._channel import EventChannel
 from ansible_collections.digitro.pabx.plugins.module_utils._errors import (
     ChannelError, PabxError, PabxNotAnswering, PabxNotSent, explain, scrub)
@@ -81,13 +81,13 @@ def describe_target(body):
     return describe({'device': body.get(_api.DEVICE), 'account': body.get(_api.ACCOUNT)})
 
 
-def pabx_message(content):
+def pabx_message(content, error_field=_api.ERROR_FIELD):
     """What the PABX said, from a JSON error body or, failing that, the start of the text."""
     text = content.decode('utf-8', 'replace')
     try:
         data = json.loads(text)
-        if isinstance(data, dict) and data.get(_api.ERROR_FIELD):
-            return str(data[_api.ERROR_FIELD])[:200]
+        if isinstance(data, dict) and data.get(error_field):
+            return str(data[error_field])[:200]
     except ValueError:
         pass
     return ' '.join(text.split())[:200]
@@ -146,10 +146,11 @@ class PabxClient(object):
     """A session with one PABX: connection pool, event channel, bounded retries."""
 
     def __init__(self, url, api_key, validate_certs=True, ca_path=None, timeout=10, channel_id=None,
-                 concurrency=8, rate_limit=0, breaker_threshold=BREAKER_THRESHOLD):
+                 concurrency=8, rate_limit=0, breaker_threshold=BREAKER_THRESHOLD, contract=_api.STOCK):
         if requests is None:
             raise RuntimeError('requests is required')
         self.url = url.rstrip('/')
+        self.contract = contract  # the PABX's wire names (api_overrides); callers use _api's
         self.timeout = timeout
         self._fixed_channel = channel_id
         self._channel = None
@@ -163,6 +164,7 @@ class PabxClient(object):
         self._failures_in_row = 0
         self._last_failure = None
         self._breaker_lock = threading.Lock()
+        self._session_args = (api_key, validate_certs, ca_path)
         self.session = self._session(api_key, validate_certs, ca_path, pool_size=concurrency)
         # The event stream holds its connection for the whole run: it gets a session of its own, so that it
         # never takes a connection the requests need (with concurrency 1 it would take the only one).
@@ -197,6 +199,15 @@ class PabxClient(object):
         prepared.prepare_body(payload, None)
         return prepared
 
+    @property
+    def secrets(self):
+        """What every message of this client is scrubbed of (the API key)."""
+        return set(self._secrets)
+
+    def new_session(self):
+        """A session of this client's settings with one connection: digitro_api_check opens channels of its own."""
+        return self._session(*self._session_args, pool_size=1)
+
     # -- event channel -------------------------------------------------------------------------
     def channel_id(self):
         if self._fixed_channel is not None:
@@ -207,7 +218,7 @@ class PabxClient(object):
                     self._channel.close()
                 self._refuse_if_breaker_open('open-channel', 'the event channel')
                 self._channel = None  # kept only once open: a failed one has no ID for the next request
-                channel = EventChannel(self._channel_session, self.url, self.timeout)
+                channel = EventChannel(self._channel_session, self.url, self.timeout, self.contract)
                 try:
                     channel.open()
                 except ChannelError as exc:
@@ -264,10 +275,19 @@ class PabxClient(object):
 
     # -- requests ------------------------------------------------------------------------------
     def call(self, operation, body):
-        """POST one operation; return the JSON object of a 200 answer or raise PabxError."""
-        spec = _api.OPERATIONS[operation]
+        """POST one operation (a name of _api.OPERATIONS, a body under _api's field names); return the JSON object of
+        a 200 answer under _api's names, or raise PabxError (whose ``operation_name`` is ``operation``)."""
+        try:
+            return self._call(operation, body)
+        except PabxError as exc:
+            exc.operation_name = operation
+            raise
+
+    def _call(self, operation, body):
+        spec = self.contract.operations[operation]
         secrets = self._secrets | set(v for k, v in body.items() if k in _api.SECRET_FIELDS)
         target = describe_target(body)
+        body = self.contract.to_wire(body)
         retries_left = 0 if spec.writes else READ_RETRIES - 1
         channel_resends = 1
         sent_error = None  # the error of an attempt of this call that was sent
@@ -308,6 +328,18 @@ class PabxClient(object):
                               operation=spec.slug, target=target, no_answer=exc.no_answer)
 
     def _post_once(self, spec, channel_id, body, target, secrets):
+        status, content = self.exchange(spec, channel_id, json.dumps(body), target, secrets)
+        if status == 200:
+            return self.contract.from_wire(_json_object(content, spec, target))
+        said = scrub(pabx_message(content, self.contract.error_field), secrets)
+        raise PabxError('%s for %s failed: HTTP %d %s%s' % (
+            spec.slug, target, status, HTTP_REASONS.get(status, ''),
+            ': %s' % said if said else ''), status=status, operation=spec.slug, target=target,
+            ambiguous=spec.writes and status >= 500, pabx_message=said)
+
+    def exchange(self, spec, channel_id, payload, target, secrets):
+        """POST ``payload`` (text, sent as it is) to ``spec.slug`` once: (HTTP status, body bytes), whatever the
+        status; PabxError when no (complete) answer came. digitro_api_check sends its probes with it."""
         if self.stopped.is_set():
             raise PabxNotSent('%s for %s was not sent: the Ansible run that started this module has ended'
                               % (spec.slug, target), operation=spec.slug, target=target)
@@ -319,7 +351,7 @@ class PabxClient(object):
         deadline = time.monotonic() + self.timeout
         try:
             # straight to the transport adapter: no redirects followed, no cookies kept (a PABX sets none)
-            response = self._adapter.send(self._prepared(url, json.dumps(body)), stream=True, timeout=self.timeout,
+            response = self._adapter.send(self._prepared(url, payload), stream=True, timeout=self.timeout,
                                           verify=self.session.verify, proxies=self.session.proxies)
             content = _read_answer(response, deadline)
         except (AnswerTooSlow, ReadTimeoutError, socket.timeout):  # the last two: the body stalled midway
@@ -342,13 +374,7 @@ class PabxClient(object):
                                   True)
         status = response.status_code
         self._count(status >= 500, 'HTTP %d' % status)
-        if status == 200:
-            return _json_object(content, spec, target)
-        said = scrub(pabx_message(content), secrets)
-        raise PabxError('%s for %s failed: HTTP %d %s%s' % (
-            spec.slug, target, status, HTTP_REASONS.get(status, ''),
-            ': %s' % said if said else ''), status=status, operation=spec.slug, target=target,
-            ambiguous=spec.writes and status >= 500, pabx_message=said)
+        return status, content
 
     def _no_answer(self, spec, target, what, reached):
         """The error of a request that got no (complete) answer, counted by the breaker; ``reached``: it may
