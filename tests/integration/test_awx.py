@@ -9,43 +9,153 @@ import subprocess
 import sys
 
 import jinja2
+import pytest
 import yaml
 
+import awx_rules  # tests/awx_rules.py: AWX's validators, reimplemented
 from conftest import API_KEY, REPO_ROOT, ansible_env, build_and_install
+import openbao as bao  # tests/openbao.py
 from emulator.seed import write_csv
 
 AWX_DIR = os.path.join(REPO_ROOT, 'playbooks', 'awx')
 BIN = os.path.dirname(sys.executable)
 
 
+@pytest.fixture(scope='module', name='openbao')
+def openbao_server(tmp_path_factory):
+    """One OpenBao dev server for this module's tests."""
+    yield from bao.serve(tmp_path_factory)
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe loading that takes Ansible's !unsafe tag (AWX's templates are passed to AWX untouched)."""
+
+
+_Loader.add_constructor('!unsafe', lambda loader, node: loader.construct_scalar(node))
+
+
+def load_yaml(path):
+    with open(path) as handle:
+        return yaml.load(handle, Loader=_Loader)
+
+
 def credential_type():
-    with open(os.path.join(AWX_DIR, 'credential_type.yml')) as handle:
-        return yaml.safe_load(handle)
+    return load_yaml(os.path.join(AWX_DIR, 'credential_type.yml'))
 
 
-def injected_env(inputs, ca_file):
+class _Filenames(object):
+    def __init__(self, **names):
+        self.__dict__.update(names)
+
+
+def injected_env(inputs, ca_file='', vault_ca_file=''):
     """The environment AWX's injectors would set for a credential with these inputs."""
-    injectors = credential_type()['digitro_awx_credential_type_injectors']
-    context = dict(inputs, tower={'filename': ca_file})
+    spec = credential_type()
+    defaults = dict((f['id'], f.get('default', False if f.get('type') == 'boolean' else ''))
+                    for f in spec['digitro_awx_credential_type_inputs']['fields'])
+    context = dict(defaults, **inputs)
+    context['tower'] = {'filename': _Filenames(pabx_ca=ca_file, vault_ca=vault_ca_file)}
+    injectors = spec['digitro_awx_credential_type_injectors']
     return dict((name, jinja2.Template(template).render(**context)) for name, template in injectors['env'].items())
 
 
 def test_credential_type_injects_what_the_collection_reads():
     spec = credential_type()
     fields = set(field['id'] for field in spec['digitro_awx_credential_type_inputs']['fields'])
-    assert fields == {'url', 'api_key', 'validate_certs', 'ca_cert', 'store_secret'}
-    env = injected_env({'url': 'https://pabx', 'api_key': 'k', 'validate_certs': True, 'ca_cert': '', 'store_secret': 's'},
-                       '/tmp/ca.pem')
+    assert fields == {'url', 'api_key', 'validate_certs', 'ca_cert', 'store_secret', 'vault_addr', 'vault_token',
+                      'vault_role_id', 'vault_secret_id', 'vault_namespace', 'vault_validate_certs', 'vault_ca_cert'}
+    env = injected_env({'url': 'https://pabx', 'api_key': 'k', 'validate_certs': True, 'store_secret': 's'})
     assert env == {'DIGITRO_URL': 'https://pabx', 'DIGITRO_API_KEY': 'k', 'DIGITRO_VALIDATE_CERTS': 'True',
-                   'DIGITRO_STORE_SECRET': 's', 'DIGITRO_CA_PATH': ''}
+                   'DIGITRO_STORE_SECRET': 's', 'DIGITRO_CA_PATH': '', 'VAULT_ADDR': '', 'VAULT_TOKEN': '',
+                   'VAULT_ROLE_ID': '', 'VAULT_SECRET_ID': '', 'VAULT_NAMESPACE': '', 'VAULT_SKIP_VERIFY': 'false',
+                   'VAULT_CACERT': ''}
+    env = injected_env({'api_key': 'k', 'vault_addr': 'https://vault:8200', 'vault_token': 't', 'ca_cert': 'PEM',
+                        'vault_ca_cert': 'PEM', 'vault_validate_certs': False}, '/tmp/a.pem', '/tmp/b.pem')
+    assert env['VAULT_ADDR'] == 'https://vault:8200' and env['VAULT_TOKEN'] == 't'
+    assert env['DIGITRO_CA_PATH'] == '/tmp/a.pem' and env['VAULT_CACERT'] == '/tmp/b.pem'
+    assert env['VAULT_SKIP_VERIFY'] == 'true'
     secret_fields = [f['id'] for f in spec['digitro_awx_credential_type_inputs']['fields'] if f.get('secret')]
     secret_vars = [name for name, template in spec['digitro_awx_credential_type_injectors']['env'].items()
-                   if any(field in template for field in secret_fields)]
-    assert secret_vars == ['DIGITRO_API_KEY', 'DIGITRO_STORE_SECRET']
+                   if any(re.search(r'\b%s\b' % field, template) for field in secret_fields)]
+    assert secret_vars == ['DIGITRO_API_KEY', 'DIGITRO_STORE_SECRET', 'VAULT_TOKEN', 'VAULT_SECRET_ID']
     assert all(re.search('KEY|SECRET|PASSWORD|TOKEN', name) for name in secret_vars)  # names AWX redacts in job_env
+    with open(os.path.join(REPO_ROOT, 'plugins', 'module_utils', '_module.py')) as handle:
+        module = handle.read()
     for name in ('DIGITRO_URL', 'DIGITRO_API_KEY', 'DIGITRO_VALIDATE_CERTS', 'DIGITRO_CA_PATH'):
-        with open(os.path.join(REPO_ROOT, 'plugins', 'module_utils', '_module.py')) as handle:
-            assert name in handle.read()  # the env_fallback the modules read
+        assert name in module  # the env_fallback the modules read
+    from ansible_collections.digitro.pabx.plugins.plugin_utils._hashi_vault import ENVIRONMENT
+    read = set(name for _option, names in ENVIRONMENT for name in names) | {'VAULT_SKIP_VERIFY'}
+    assert set(n for n in env if n.startswith('VAULT_')) <= read  # what the hashi_vault backend reads
+
+
+def test_credential_type_passes_awx_validation():
+    spec = credential_type()
+    inputs, injectors = spec['digitro_awx_credential_type_inputs'], spec['digitro_awx_credential_type_injectors']
+    assert awx_rules.validate_injectors(injectors, inputs) == []
+    # the rules are real: AWX refuses community.hashi_vault's ANSIBLE_HASHI_VAULT_* names and a mixed file syntax
+    wrong = dict(injectors, env=dict(injectors['env'], ANSIBLE_HASHI_VAULT_TOKEN='{{ vault_token }}'),
+                 file=dict(injectors['file'], template='{{ ca_cert }}'))
+    errors = awx_rules.validate_injectors(wrong, inputs)
+    assert 'Must use multi-file syntax when injecting multiple files' in errors
+    assert ('Environment variable ANSIBLE_HASHI_VAULT_TOKEN may affect Ansible configuration so its use is not '
+            'allowed in credentials.') in errors
+    assert set(inputs['required']) <= set(f['id'] for f in inputs['fields'])
+
+
+def configure_play():
+    return load_yaml(os.path.join(REPO_ROOT, 'playbooks', 'awx_configure.yml'))[0]
+
+
+def test_every_schedule_passes_awxs_rrule_validation():
+    play = configure_play()
+    variables = play['vars']
+    schedules = variables['digitro_awx_schedules']
+    assert len(schedules) == 4
+    for timezone in (variables['digitro_awx_timezone'], 'UTC', 'Europe/Lisbon'):
+        for schedule in schedules:
+            rrule = jinja2.Template(schedule['rrule']).render(
+                digitro_awx_timezone=timezone, digitro_awx_schedule_start=variables['digitro_awx_schedule_start'])
+            assert awx_rules.validate_rrule(rrule) == [], (schedule['name'], rrule)
+    monthly = jinja2.Template(schedules[0]['rrule']).render(**variables)
+    assert awx_rules.rrulestr(monthly)[0].day == 1  # the first of the month
+    # the rules are real: what the previous version of the playbook sent is refused, as AWX refused it
+    old = 'DTSTART;TZID=America/Sao_Paulo:20261130T074500 RRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR'
+    assert awx_rules.validate_rrule(old)[0].startswith('INTERVAL required in rrule')
+    assert 'naive datetime' in awx_rules.validate_rrule('DTSTART:20261201T020000 RRULE:FREQ=MONTHLY;INTERVAL=1')[0]
+    assert 'TZID' in ' '.join(awx_rules.validate_rrule('DTSTART;TZID=Nowhere/Atlantis:20261201T020000 '
+                                                       'RRULE:FREQ=MONTHLY;INTERVAL=1'))
+
+
+def ansible_doc_options(modules):
+    """{module: its option names}, from ansible-doc of the installed collections (one call for all)."""
+    done = subprocess.run([os.path.join(BIN, 'ansible-doc'), '--json'] + sorted(set(modules)), capture_output=True,
+                          text=True, env=ansible_env(), check=True)
+    return dict((name, set(doc['doc']['options'])) for name, doc in json.loads(done.stdout).items())
+
+
+def test_awx_module_arguments_exist_in_the_installed_awx_collection():
+    play = configure_play()
+    tasks = play['tasks']
+    used = [(name, task[name]) for task in tasks for name in task if name.startswith('awx.awx.')]
+    assert len(used) == 10
+    options = ansible_doc_options(module for module, _args in used)
+    for module, args in used:
+        unknown = set(args) - options[module]
+        assert unknown == set(), '%s: %s' % (module, sorted(unknown))
+    modules = [module for module, _args in used]
+    assert modules.index('awx.awx.host') < modules.index('awx.awx.group')  # a group looks its hosts up by name
+    group = dict(used)['awx.awx.group']
+    assert group['preserve_existing_hosts'] is True
+    email = dict(used)['awx.awx.notification_template']['notification_configuration']
+    assert set(email) == awx_rules.EMAIL_PARAMETERS
+    assert all('{{' in str(value) for name, value in email.items() if name in ('host', 'sender'))  # not hard-coded
+    templates = play['vars']['digitro_awx_job_templates']
+    playbooks = set(t['playbook'] for t in templates)
+    assert 'import_passwords.yml' in playbooks
+    assert all(os.path.exists(os.path.join(AWX_DIR, 'project', path)) for path in playbooks)  # the example project
+    assert dict(used)['awx.awx.job_template']['extra_vars'] == '{{ digitro_awx_store_settings }}'
+    host_vars = dict(used)['awx.awx.host']['variables']
+    assert 'dac_sessions_roster' in host_vars and 'dac_sessions_roster_csv' in host_vars
 
 
 def test_execution_environment_definition(tmp_path):
@@ -62,23 +172,27 @@ def test_execution_environment_definition(tmp_path):
     assert (context / 'context' / '_build' / 'collections' / os.path.basename(tarball)).exists()
     introspect = subprocess.run([os.path.join(BIN, 'ansible-builder'), 'introspect', '--sanitize', collections],
                                 capture_output=True, text=True, check=False)
-    assert introspect.returncode == 0 and 'requests' in introspect.stdout, introspect.stdout + introspect.stderr
+    assert introspect.returncode == 0, introspect.stdout + introspect.stderr
+    assert 'requests' in introspect.stdout and 'hvac' in introspect.stdout, introspect.stdout  # the EE gets both
 
 
-def private_data_dir(tmp_path, emulator, collections, secret):
-    """A private data directory laid out as AWX lays one out for a job."""
+def private_data_dir(tmp_path, emulator, collections, openbao):
+    """A private data directory laid out as AWX lays one out for a job, with the store in OpenBao as
+    awx_configure.yml's job templates keep it."""
     pdd = tmp_path / 'pdd'
     shutil.copytree(os.path.join(REPO_ROOT, 'playbooks'), pdd / 'project' / 'playbooks')
     (pdd / 'inventory').mkdir()
     (pdd / 'env').mkdir()
     write_csv(emulator.site, str(tmp_path / 'initial.csv'))
-    (pdd / 'inventory' / 'hosts').write_text('[pabx]\npabx1 credential_store_path=%s\n' % (tmp_path / 'store' / 'pabx1'))
+    (pdd / 'inventory' / 'hosts').write_text('[pabx]\npabx1\n')
     (pdd / 'env' / 'extravars').write_text(json.dumps({
+        'credential_store_backend': 'hashi_vault', 'credential_store_hashi_vault_mount': 'secret',  # the template's
         'credential_store_import_csv': str(tmp_path / 'initial.csv'),
         'password_rotation_report_dir': str(tmp_path / 'reports'),
         'digitro_pin_policy': {'length': 8}}))
-    env = injected_env({'url': emulator.url, 'api_key': API_KEY, 'validate_certs': True, 'ca_cert': '',
-                        'store_secret': secret}, '')
+    env = injected_env({'url': emulator.url, 'api_key': API_KEY, 'validate_certs': True, 'vault_addr': openbao.url,
+                        'vault_token': openbao.token})
+    env = dict((name, value) for name, value in env.items() if value)  # AWX sets them all; empty ones mean unset
     env.update(ANSIBLE_COLLECTIONS_PATH=collections)
     (pdd / 'env' / 'envvars').write_text(json.dumps(env))
     return pdd
@@ -108,12 +222,11 @@ def eight_digit_pins(emulator):
     emulator.control(set_passwords=changes)
 
 
-def test_rotation_job_as_awx_runs_it(start_emulator, tmp_path):
+def test_rotation_job_as_awx_runs_it(start_emulator, tmp_path, openbao):
     emulator = start_emulator(devices=100, accounts=5, dac_devices=0)
     eight_digit_pins(emulator)
     _tarball, collections = build_and_install(tmp_path)
-    secret = 'store-secret-5b2e91c7'
-    pdd = private_data_dir(tmp_path, emulator, collections, secret)
+    pdd = private_data_dir(tmp_path, emulator, collections, openbao)
     imported, _artifacts = run_job(pdd, 'import_passwords.yml', 'import')
     assert imported.returncode == 0, imported.stdout[-2000:] + imported.stderr[-2000:]
     done, artifacts = run_job(pdd, 'rotate_passwords.yml', 'rotate')
@@ -122,7 +235,8 @@ def test_rotation_job_as_awx_runs_it(start_emulator, tmp_path):
     events = [json.loads(open(path).read()) for path in glob.glob(str(artifacts / 'job_events' / '*.json'))]
     stats = [e for e in events if e.get('event') == 'playbook_on_stats'][0]['event_data']['artifact_data']
     assert stats['digitro_rotation_rotated'] == 105 and stats['digitro_rotation_failed'] == 0
-    secrets = [API_KEY, secret]
+    assert openbao.store('digitro-pabx/pabx1')['generation'] > 1  # the store is in OpenBao
+    secrets = [API_KEY, openbao.token]
     secrets += [spec['password'] for kind in ('devices', 'accounts') for spec in emulator.site[kind].values()]
     secrets += [r['password'] for kind in ('devices', 'accounts') for r in emulator.state()[kind].values()]
     seen = [done.stdout, done.stderr]
@@ -135,3 +249,37 @@ def test_rotation_job_as_awx_runs_it(start_emulator, tmp_path):
     text = '\n'.join(seen)
     leaked = [s for s in set(secrets) if re.search(r'(?<![0-9])%s(?![0-9])' % re.escape(s), text)]
     assert leaked == [], '%d secrets found in the job output or artifacts' % len(leaked)
+
+
+def test_navigator_runs_the_rotation_from_the_example_project_with_the_store_in_openbao(start_emulator, tmp_path,
+                                                                                        openbao):
+    """The example AWX project, run as a laptop would run it: ansible-navigator, no EE, the store in OpenBao."""
+    emulator = start_emulator(devices=10, accounts=2, dac_devices=0)
+    project = tmp_path / 'project'
+    shutil.copytree(os.path.join(AWX_DIR, 'project'), project)
+    before = sorted(os.listdir(project))
+    write_csv(emulator.site, str(tmp_path / 'initial.csv'))
+    path = 'digitro-pabx/navigator/site-a'
+    (tmp_path / 'inventory.json').write_text(json.dumps({'pabx': {'hosts': {'site-a': {}}, 'vars': {
+        'credential_store_backend': 'hashi_vault', 'credential_store_hashi_vault_path': path,
+        'credential_store_import_csv': str(tmp_path / 'initial.csv'),
+        'password_rotation_report_dir': str(tmp_path / 'reports')}}}))
+    env = ansible_env(dict(openbao.env(), DIGITRO_URL=emulator.url, DIGITRO_API_KEY=API_KEY, HOME=str(tmp_path),
+                           PATH=BIN + os.pathsep + os.environ.get('PATH', '')))
+    outputs = []
+    for playbook in ('import_passwords.yml', 'rotate_passwords.yml'):
+        done = subprocess.run([os.path.join(BIN, 'ansible-navigator'), 'run', playbook, '-i',
+                               str(tmp_path / 'inventory.json'), '--ee', 'false', '--mode', 'stdout'],
+                              cwd=str(project), env=env, capture_output=True, text=True, timeout=300, check=False)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+        outputs.append(done.stdout + done.stderr)
+    store, state = openbao.store(path), emulator.state()
+    assert store['generation'] > 1
+    for kind in ('devices', 'accounts'):
+        for number, record in state[kind].items():
+            assert record['password'] == store[kind][number]['current'] and not store[kind][number]['pending']
+            assert record['password'] != emulator.site[kind][number]['password']  # rotated
+    pins = [e['current'] for kind in ('devices', 'accounts') for e in store[kind].values()]
+    pins += [spec['password'] for kind in ('devices', 'accounts') for spec in emulator.site[kind].values()]
+    assert [pin for pin in pins if pin in '\n'.join(outputs)] == [] and openbao.token not in '\n'.join(outputs)
+    assert sorted(os.listdir(project)) == before  # no artifact left in the project
