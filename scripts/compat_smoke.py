@@ -192,7 +192,7 @@ class Version:
             ('wrong store secret', 'rotate_passwords.yml', None, 'the secret (credential_store_secret or '
              'DIGITRO_STORE_SECRET) does not decrypt it'),
             ('bad CSV', 'import_passwords.yml', {'credential_store_import_csv': bad_csv},
-             'CSV line 3: expected kind device|account, a numeric number and a password'),
+             'line 3: the kind is neither device (ramal, dispositivo) nor account (conta)'),
             ('bad roster', 'dac_sessions.yml', {'dac_sessions_roster': roster},
              'roster row 1: state must be logged_in or logged_out'),
             ('bad digitro_pin_policy', 'rotate_passwords.yml', {'digitro_pin_policy': {'length': 3}},

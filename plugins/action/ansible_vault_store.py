@@ -25,6 +25,7 @@ from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.parsing.vault import VaultLib, VaultSecret, is_encrypted
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.digitro.pabx.plugins.plugin_utils import _store_versions
 from ansible_collections.digitro.pabx.plugins.plugin_utils._files import write_atomically
 
 ARGUMENT_SPEC = dict(
@@ -33,6 +34,9 @@ ARGUMENT_SPEC = dict(
     vault_id=dict(type='str', default='digitro_pabx'),
     data=dict(type='dict'),
     expect_generation=dict(type='int'),
+    keep_versions=dict(type='int', default=0),
+    list_versions=dict(type='bool', default=False),
+    version=dict(type='int'),
 )
 
 GENERATION = 'generation'
@@ -68,6 +72,11 @@ class ActionModule(ActionBase):
         args = self.validate_argument_spec(ARGUMENT_SPEC)[1]
         vault = VaultLib([(args['vault_id'], VaultSecret(to_bytes(args['secret'])))])
         path = args['path']
+        if args['list_versions'] or args['version'] is not None:
+            if args['data'] is not None:
+                raise AnsibleActionFail('ansible_vault_store: data (a write) cannot be combined with list_versions or version')
+            result.update(changed=False, **self._versions(vault, path, args))
+            return result
         if args['data'] is None:
             data = self._read_or_fail(vault, path, 'Nothing was changed on the PABX.')
             generation, data = _split(data)
@@ -102,9 +111,38 @@ class ActionModule(ActionBase):
             document = dict(data)
             document[GENERATION] = generation + 1
             ciphertext = vault.encrypt(json.dumps(document, sort_keys=True), vault_id=args['vault_id'])
+            _store_versions.keep(path, generation, args['keep_versions'])
             write_atomically(path, ciphertext, 0o600, 0o700)
             generation += 1
         return True, generation
+
+    def _versions(self, vault, path, args):
+        """The listing of the kept versions (``list_versions``), or one of them (``version``)."""
+        generation, current = _split(self._read_or_fail(vault, path, 'Nothing was changed.'))
+        if args['version'] is not None:
+            wanted = args['version']
+            if wanted == generation and current is not None:
+                return dict(data=current, generation=generation, exists=True)
+            kept = _store_versions.generations(path)
+            if wanted not in kept:
+                known = ([generation] if current is not None else []) + kept
+                raise AnsibleActionFail('the credential store %s has no version %d; it has %s' % (
+                    path, wanted, ', '.join(str(g) for g in known) if known else 'none'))
+            data = _split(self._read_or_fail(vault, _store_versions.version_path(path, wanted),
+                                             'Nothing was changed (was it written with another store secret?).'))[1]
+            return dict(data=data or {}, generation=generation, exists=current is not None)
+        listing = [_store_versions.summary(generation, generation, _store_versions.saved_at(path), current, True)] \
+            if current is not None else []
+        for kept in _store_versions.generations(path):
+            where = _store_versions.version_path(path, kept)
+            try:
+                row = _store_versions.summary(kept, kept, _store_versions.saved_at(where),
+                                              _split(self._read(vault, where))[1], False)
+            except _Unreadable:  # written with another secret, or damaged: listed, as not restorable with this one
+                row = _store_versions.summary(kept, kept, _store_versions.saved_at(where), None, False)
+                row['readable'] = False
+            listing.append(row)
+        return dict(versions=listing, generation=generation, exists=current is not None)
 
     def _read_or_fail(self, vault, path, consequence):
         try:

@@ -13,26 +13,26 @@ class ModuleDocFragment(object):
 options:
   url:
     description:
-      - Base URL of the PABX CTI API, for example V(https://pabx.example.com:8443).
-      - If not set, the value of the E(DIGITRO_URL) environment variable is used.
+      - Base URL of the PABX CTI API, for example V(https://pabx.example.com:8443). Required.
+      - If not set, the PABX host's variable C(digitro_url) is used, else the E(DIGITRO_URL) environment variable.
     type: str
-    required: true
   api_key:
     description:
-      - The CTI access key, sent in the C(x-api-key) header.
-      - If not set, the value of the E(DIGITRO_API_KEY) environment variable is used.
+      - The CTI access key, sent in the C(x-api-key) header. Required.
+      - If not set, the PABX host's variable C(digitro_api_key) is used, else the E(DIGITRO_API_KEY) environment
+        variable.
     type: str
-    required: true
   validate_certs:
     description:
       - Verify the PABX's TLS certificate. Set to V(false) only on lab systems; the module then warns.
-      - If not set, the value of the E(DIGITRO_VALIDATE_CERTS) environment variable is used, else V(true).
+      - If not set, the PABX host's variable C(digitro_validate_certs) is used, else the E(DIGITRO_VALIDATE_CERTS)
+        environment variable, else V(true).
     type: bool
     default: true
   ca_path:
     description:
       - A CA bundle (PEM) to verify the PABX's certificate with, for PABXs with a private CA.
-      - If not set, the value of the E(DIGITRO_CA_PATH) environment variable is used.
+      - If not set, the PABX host's variable C(digitro_ca_path) is used, else the E(DIGITRO_CA_PATH) environment variable.
     type: path
   timeout:
     description:
@@ -44,41 +44,25 @@ options:
       - ID of an event channel that is already open (the C(ID_CANAL) of its C(EVENTO_DE_ABERTURA_DE_CANAL) event).
       - If not set, the module opens its own channel, keeps it open while it works and closes it at the end.
     type: int
-  concurrency:
+  api_overrides:
     description:
-      - How many requests to have in flight at once when O(batch) has several entries (1 to 256).
-      - Keep it at or below what the PABX serves in parallel.
-    type: int
-    default: 8
-  rate_limit:
-    description:
-      - Most requests per second to send; V(0) means no limit.
-    type: float
-    default: 0
-  lock_file:
-    description:
-      - A file to hold an exclusive lock on while the module works; another run with the same O(lock_file) waits
-        for it (up to O(lock_timeout)). The operating system releases the lock when the process ends, however it ends.
-      - Use one per PABX, so that a cancelled job whose module is still finishing cannot race the next job.
-    type: path
-  lock_timeout:
-    description:
-      - Seconds to wait for O(lock_file) before failing.
-    type: float
-    default: 600
-  breaker_threshold:
-    description:
-      - After this many requests in a row got no answer or a 5xx, the module stops sending to the PABX, as a circuit
-        breaker does. The remaining entries fail at once, saying the PABX is not answering, instead of each waiting
-        for its own timeouts. V(0) turns it off.
-    type: int
-    default: 5
+      - The PABX's own names for what this collection assumes about its API, when they differ; see the section
+        "Pointing it at your PABX for the first time" of docs/api-contract.md, and run the C(digitro.pabx.check_api)
+        playbook to find out.
+      - 'A dict with any of: C(events_path) (default C(/events)), C(channel_id_field) (default C(ID_CANAL)),
+        C(slugs) (keys C(change_password), C(verify_password), C(validate_user), C(dac_login_logout), C(dac_query)) and
+        C(fields) (keys C(device), C(device_password), C(account), C(account_password), C(new_password),
+        C(dac_operation), C(dac_state), C(user_name), C(user_category), C(error)). Unknown keys are refused.'
+      - The roles pass the C(digitro_api_overrides) variable (per PABX host or group).
+      - If not set, the PABX host's variable C(digitro_api_overrides) is used, else the E(DIGITRO_API_OVERRIDES)
+        environment variable (JSON).
+    type: dict
 notes:
   - >-
     The module talks to the PABX from where it runs, usually the controller or execution node.
     Run it with C(delegate_to: localhost) or C(connection: local).
   - Every password option is marked C(no_log); results, messages and diffs never contain a password or the API key.
-  - Entries of O(batch) run with bounded concurrency in one module run; use it for many extensions rather than a loop.
+  - Entries of C(batch) run with bounded concurrency in one module run; use it for many extensions rather than a loop.
 requirements:
   - requests >= 2.25
 '''

@@ -8,7 +8,7 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    # The check mode of the action plugins that write files on the controller (vault_store, report_files);
+    # The check mode of the action plugins that write files on the controller (ansible_vault_store, report_files);
     # they also extend CONTROLLER_ACTION below.
     DOCUMENTATION = r'''
 options: {}

@@ -10,22 +10,8 @@ __metaclass__ = type
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from ansible_collections.digitro.pabx.plugins.module_utils._entry import describe, identity
 from ansible_collections.digitro.pabx.plugins.module_utils._errors import PabxError
-
-
-def describe(entry):
-    """'device 1000' or 'account 2000 on device 1000': the words every message uses."""
-    if entry.get('account'):
-        return 'account %s on device %s' % (entry['account'], entry.get('device'))
-    return 'device %s' % entry.get('device')
-
-
-def identity(entry):
-    """The identity part of an entry's result: never its passwords."""
-    result = dict(device=entry.get('device'), target=describe(entry))
-    if entry.get('account'):
-        result['account'] = entry['account']
-    return result
 
 
 def failure(entry_result, message):

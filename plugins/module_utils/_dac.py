@@ -10,7 +10,8 @@ __metaclass__ = type
 import time
 
 from ansible_collections.digitro.pabx.plugins.module_utils import _api
-from ansible_collections.digitro.pabx.plugins.module_utils._batch import describe, identity, poll
+from ansible_collections.digitro.pabx.plugins.module_utils._batch import poll
+from ansible_collections.digitro.pabx.plugins.module_utils._entry import describe, identity
 from ansible_collections.digitro.pabx.plugins.module_utils._errors import PabxError
 
 LOGGED_IN, LOGGED_OUT = 'logged_in', 'logged_out'
@@ -45,6 +46,10 @@ def wanted(entry):
     return {'state': LOGGED_OUT, 'account': ''}
 
 
+def _words(state):
+    return 'logged in on' if state == LOGGED_IN else 'logged out of'
+
+
 def outcome(entry, status, msg, before, after):
     result = identity(entry)
     result.update(status=status, msg=msg, before=before, after=after, changed=status in ('changed', 'would_change'),
@@ -70,14 +75,16 @@ def ensure_session(client, entry, check_mode, force, confirm_timeout, sleep=time
                        before, before)
     after = wanted(entry)
     if check_mode:
-        return outcome(entry, 'would_change', 'the DAC session of %s would change (check mode)' % target, before, after)
+        first = ' (agent %s would be logged out first)' % other if other else ''
+        return outcome(entry, 'would_change', 'agent %s would be %s device %s%s (check mode)'
+                       % (agent, _words(entry['state']), entry['device'], first), before, after)
     if other:
         send(client, entry, _api.DAC_LOGOUT, other, with_password=False)
     send(client, entry, _api.DAC_LOGIN if entry['state'] == LOGGED_IN else _api.DAC_LOGOUT, agent)
     if poll(lambda: read_session(client, entry) == after, confirm_timeout, sleep=sleep):
         forced = ' (agent %s was logged out first)' % other if other else ''
-        return outcome(entry, 'changed', 'agent %s is now %s on device %s%s'
-                       % (agent, entry['state'].replace('_', ' '), entry['device'], forced), before, after)
+        return outcome(entry, 'changed', 'agent %s is now %s device %s%s'
+                       % (agent, _words(entry['state']), entry['device'], forced), before, after)
     return outcome(entry, 'unconfirmed', 'the DAC change for %s was sent but not confirmed within %gs'
                    % (target, confirm_timeout), before, read_session(client, entry))
 
@@ -94,7 +101,7 @@ def charged_session(client, entry, check_mode, force, confirm_timeout, journal, 
     except PabxError as exc:
         if exc.status == 403 or getattr(exc, 'maybe_processed', False):
             charged = [('devices', entry['device'])]
-            if exc.operation == _api.OPERATIONS[_api.DAC_LOGIN_LOGOUT].slug:
+            if exc.operation_name == _api.DAC_LOGIN_LOGOUT:
                 charged.append(('accounts', entry['account']))
             for kind, number in charged:
                 journal.record(kind, number, (journaled or {}).get((kind, number), 0) + 1)

@@ -92,6 +92,8 @@ class PabxError(Exception):
     """
 
     not_sent = False  # True on the subclasses raised before anything was sent
+    # the operation's name in _api.OPERATIONS (``operation`` is its slug, which api_overrides may rename)
+    operation_name = None
 
     def __init__(self, message, status=None, operation=None, target=None, ambiguous=False, pabx_message=None,
                  no_answer=False, maybe_processed=False):
@@ -104,11 +106,6 @@ class PabxError(Exception):
         self.pabx_message = pabx_message
         self.no_answer = no_answer
         self.maybe_processed = maybe_processed
-
-    @property
-    def rejected_credentials(self):
-        """403: the PABX refused a password (or the operation)."""
-        return self.status == 403
 
     def __str__(self):
         return self.message

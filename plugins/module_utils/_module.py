@@ -22,7 +22,9 @@ import time
 from ansible.module_utils.basic import AnsibleModule, env_fallback, heuristic_log_sanitize, missing_required_lib
 from ansible.module_utils.common.warnings import get_deprecation_messages, get_warning_messages
 
-from ansible_collections.digitro.pabx.plugins.module_utils._batch import describe, run_batch
+from ansible_collections.digitro.pabx.plugins.module_utils import _api
+from ansible_collections.digitro.pabx.plugins.module_utils._batch import run_batch
+from ansible_collections.digitro.pabx.plugins.module_utils._entry import describe
 from ansible_collections.digitro.pabx.plugins.module_utils._client import PabxClient, REQUESTS_IMPORT_ERROR, stop_when_orphaned
 from ansible_collections.digitro.pabx.plugins.module_utils._errors import PabxError
 from ansible_collections.digitro.pabx.plugins.module_utils._journal import Journal, read_counts
@@ -31,12 +33,18 @@ from ansible_collections.digitro.pabx.plugins.module_utils._validation import ch
 CONCURRENCY_MAX = 256
 
 CONNECTION_ARGSPEC = dict(
-    url=dict(type='str', required=True, fallback=(env_fallback, ['DIGITRO_URL'])),
-    api_key=dict(type='str', required=True, no_log=True, fallback=(env_fallback, ['DIGITRO_API_KEY'])),
+    # Not required=True: the check below names the variables that give them (Ansible's message would not).
+    url=dict(type='str', fallback=(env_fallback, ['DIGITRO_URL'])),
+    api_key=dict(type='str', no_log=True, fallback=(env_fallback, ['DIGITRO_API_KEY'])),
     validate_certs=dict(type='bool', default=True, fallback=(env_fallback, ['DIGITRO_VALIDATE_CERTS'])),
     ca_path=dict(type='path', fallback=(env_fallback, ['DIGITRO_CA_PATH'])),
     timeout=dict(type='float', default=10),
     channel_id=dict(type='int'),
+    api_overrides=dict(type='dict', fallback=(env_fallback, ['DIGITRO_API_OVERRIDES'])),  # JSON in the environment
+)
+
+# How hard to push the PABX, and how runs of one PABX wait for each other (doc fragment digitro.pabx.execution).
+EXECUTION_ARGSPEC = dict(
     concurrency=dict(type='int', default=8),
     rate_limit=dict(type='float', default=0),
     lock_file=dict(type='path'),
@@ -63,14 +71,15 @@ NUMBER_FIELDS = ('device', 'account')
 
 
 def connection_argspec():
-    return copy.deepcopy(CONNECTION_ARGSPEC)
+    """The options every module has: the connection, and how the module runs against the PABX."""
+    return copy.deepcopy(dict(CONNECTION_ARGSPEC, **EXECUTION_ARGSPEC))
 
 
 class PabxModule(AnsibleModule):
     """AnsibleModule with the collection's connection options and the single/batch entry forms."""
 
     def __init__(self, entry_options, entry_required, password_fields, extra_options=None, batch_only_options=None,
-                 **kwargs):
+                 batch=True, **kwargs):
         self.journaled = {}
         self.entry_options = entry_options
         self.entry_required = entry_required
@@ -78,24 +87,23 @@ class PabxModule(AnsibleModule):
         spec = connection_argspec()
         spec.update(copy.deepcopy(entry_options))
         spec.update(extra_options or {})
-        batch_options = copy.deepcopy(entry_options)
-        for name in entry_required:
-            batch_options[name]['required'] = True
-        batch_options.update(copy.deepcopy(batch_only_options or {}))
-        spec['batch'] = dict(type='list', elements='dict', options=batch_options)
-        super(PabxModule, self).__init__(
-            argument_spec=spec,
-            mutually_exclusive=[['batch', name] for name in entry_options],
-            required_one_of=[['batch', entry_required[0]]],
-            **kwargs)
+        if batch:  # without it (digitro_api_check), the single form only
+            batch_options = copy.deepcopy(entry_options)
+            for name in entry_required:
+                batch_options[name]['required'] = True
+            batch_options.update(copy.deepcopy(batch_only_options or {}))
+            spec['batch'] = dict(type='list', elements='dict', options=batch_options)
+            kwargs.update(mutually_exclusive=[['batch', name] for name in entry_options],
+                          required_one_of=[['batch', entry_required[0]]])
+        super(PabxModule, self).__init__(argument_spec=spec, **kwargs)
         if REQUESTS_IMPORT_ERROR:
             self.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
 
     # -- input ---------------------------------------------------------------------------------
     def entries(self):
         """The entries to process, checked; fails the module (before any request) on bad input."""
-        if self.params['batch'] is not None:
-            entries = [dict(e) for e in self.params['batch']]
+        if self.params.get('batch') is not None:
+            entries = [dict(e) for e in self.params.get('batch')]
             prefixes = ['batch[%d].' % i for i in range(len(entries))]
         else:
             entries = [dict((k, self.params[k]) for k in self.entry_options)]
@@ -108,7 +116,7 @@ class PabxModule(AnsibleModule):
             found = check_entry(prefix, entry, NUMBER_FIELDS, self.password_fields) + self.entry_errors(prefix, entry)
             # an index alone sends the reader counting through thousands of entries: name the target too
             errors.extend(found if not prefix else ['%s (%s)' % (e, describe(entry)) for e in found])
-        if self.params['batch'] is not None:
+        if self.params.get('batch') is not None:
             errors.extend(self._duplicate_errors(entries))
         if errors:
             shown = errors[:10] + (['... and %d more' % (len(errors) - 10)] if len(errors) > 10 else [])
@@ -143,9 +151,14 @@ class PabxModule(AnsibleModule):
         return errors
 
     def _connection_errors(self):
-        errors = [check_url('url', self.params['url'])]
+        if not self.params['url']:
+            errors = ['url is not set: set the PABX host\'s variable digitro_url (or the environment variable '
+                      'DIGITRO_URL, which the collection\'s AWX credential type sets)']
+        else:
+            errors = [check_url('url', self.params['url'])]
         if not self.params['api_key']:
-            errors.append('api_key must not be empty')
+            errors.append('api_key is not set: set the PABX host\'s variable digitro_api_key (or the environment '
+                          'variable DIGITRO_API_KEY, which the collection\'s AWX credential type sets)')
         if not 1 <= self.params['concurrency'] <= CONCURRENCY_MAX:
             errors.append('concurrency must be between 1 and %d' % CONCURRENCY_MAX)
         if self.params['timeout'] <= 0:
@@ -154,7 +167,15 @@ class PabxModule(AnsibleModule):
             errors.append('rate_limit must not be negative')
         if self.params['breaker_threshold'] < 0:
             errors.append('breaker_threshold must not be negative')
+        try:
+            self.contract()
+        except _api.OverrideError as exc:
+            errors.append('%s (the api_overrides option, digitro_api_overrides or DIGITRO_API_OVERRIDES)' % exc)
         return [e for e in errors if e]
+
+    def contract(self):
+        """The API contract under the PABX's names (``api_overrides``); raises _api.OverrideError when it is wrong."""
+        return _api.contract(self.params.get('api_overrides'))
 
     # -- run -----------------------------------------------------------------------------------
     def client(self):
@@ -164,7 +185,8 @@ class PabxModule(AnsibleModule):
                       'could be read by whoever can intercept the connection')
         return PabxClient(p['url'], p['api_key'], validate_certs=p['validate_certs'], ca_path=p['ca_path'],
                           timeout=p['timeout'], channel_id=p['channel_id'], concurrency=p['concurrency'],
-                          rate_limit=p['rate_limit'], breaker_threshold=p['breaker_threshold'])
+                          rate_limit=p['rate_limit'], breaker_threshold=p['breaker_threshold'],
+                          contract=self.contract())
 
     def run(self, entries, worker):
         """Run ``worker(client, entry)`` over the entries on one client; the per-entry results."""
@@ -221,8 +243,8 @@ class PabxModule(AnsibleModule):
         args = dict((k, v) for k, v in self.params.items() if k != 'batch')
         args.update((k, 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER') for k, spec in self.argument_spec.items()
                     if spec.get('no_log') and args.get(k) is not None)
-        if self.params['batch'] is not None:
-            args['batch'] = '%d entries (not echoed)' % len(self.params['batch'])
+        if self.params.get('batch') is not None:
+            args['batch'] = '%d entries (not echoed)' % len(self.params.get('batch'))
         return {'module_args': args}
 
     def finish(self, results, diff_lines=None):
@@ -230,7 +252,7 @@ class PabxModule(AnsibleModule):
         summary = {}
         for result in results:
             summary[result['status']] = summary.get(result['status'], 0) + 1
-        if self.params['batch'] is None:
+        if self.params.get('batch') is None:
             outcome = dict((k, v) for k, v in results[0].items() if k not in ('failed', 'changed'))
         else:
             # a routine success says all in its status, so its words are left out (a failure keeps them)
@@ -242,7 +264,7 @@ class PabxModule(AnsibleModule):
             outcome['diff'] = dict(before=''.join(d[0] for d in diff_lines), after=''.join(d[1] for d in diff_lines),
                                    before_header='PABX (before)', after_header='PABX (after)')
         failed = [r for r in results if r.get('failed')]
-        if failed and self.params['batch'] is not None:
+        if failed and self.params.get('batch') is not None:
             outcome['msg'] = '%d of %d entries failed; first: %s' % (len(failed), len(results), failed[0]['msg'])
         self._mask_only_what_occurs(outcome)
         if failed:

@@ -31,7 +31,7 @@ import threading
 import time
 
 from ansible_collections.digitro.pabx.plugins.module_utils import _api
-from ansible_collections.digitro.pabx.plugins.module_utils._batch import describe, identity
+from ansible_collections.digitro.pabx.plugins.module_utils._entry import describe, identity
 from ansible_collections.digitro.pabx.plugins.module_utils._errors import PabxError
 from ansible_collections.digitro.pabx.plugins.module_utils._journal import key
 

@@ -19,7 +19,7 @@ def check_number(name, value):
     """An extension or account number: digits only, as the PABX numbers them."""
     if value is None or value == '':
         return '%s must not be empty' % name
-    if not _NUMBER.match(value):
+    if not _NUMBER.fullmatch(value):  # match() would let a final newline through
         shown = value if len(value) <= 20 else value[:20] + '...'
         return '%s must be 1 to %d digits, got %r' % (name, NUMBER_MAX, shown)
     return None
@@ -28,7 +28,7 @@ def check_number(name, value):
 def check_password(name, value):
     if value is None or value == '':
         return '%s must not be empty' % name
-    if not _PASSWORD.match(value):
+    if not _PASSWORD.fullmatch(value):
         return '%s must be 1 to %d printable characters without spaces (value not shown)' % (name, PASSWORD_MAX)
     return None
 

@@ -8,7 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 DOCUMENTATION = r'''
-module: vault_store
+module: ansible_vault_store
 short_description: Read or write a PABX credential store as an Ansible Vault file on the controller
 version_added: 1.0.0
 description:
@@ -59,6 +59,23 @@ options:
       - Without it, the store is written whatever its generation (as before generations existed). The
         R(digitro.pabx.credential_store,ansible_collections.digitro.pabx.credential_store_role) role always sets it.
     type: int
+  keep_versions:
+    description:
+      - With O(data), how many earlier versions of the file to keep beside it, in the directory O(path)C(.versions)
+        (one file per generation, encrypted as the store is - a hard link to the file a write replaces). The
+        oldest beyond this number are removed. V(0) keeps none.
+    type: int
+    default: 0
+  list_versions:
+    description:
+      - Return RV(versions), the store as it is and each kept version, instead of the store. Nothing is written.
+    type: bool
+    default: false
+  version:
+    description:
+      - Return, as RV(data), the store as it was at this generation (the current one or a kept version), with
+        the current RV(generation) (a restore saves with O(expect_generation) set to it). Nothing is written.
+    type: int
 notes:
   - A file that cannot be decrypted (wrong secret, not a Vault file) fails the task; nothing is overwritten.
   - An empty file reads as no store, like a missing one.
@@ -71,7 +88,7 @@ seealso:
 
 EXAMPLES = r'''
 - name: Load the credential store of this PABX
-  digitro.pabx.vault_store:
+  digitro.pabx.ansible_vault_store:
     path: "{{ inventory_dir }}/credentials/{{ inventory_hostname }}.store"
     secret: "{{ lookup('ansible.builtin.env', 'DIGITRO_STORE_SECRET') }}"
   register: loaded
@@ -84,7 +101,7 @@ EXAMPLES = r'''
   no_log: true
 
 - name: Save it back after a change, unless another run wrote it meanwhile
-  digitro.pabx.vault_store:
+  digitro.pabx.ansible_vault_store:
     path: "{{ inventory_dir }}/credentials/{{ inventory_hostname }}.store"
     secret: "{{ lookup('ansible.builtin.env', 'DIGITRO_STORE_SECRET') }}"
     data: "{{ credential_store_data }}"
@@ -111,13 +128,45 @@ generation:
   returned: always
   type: int
   sample: 42
+versions:
+  description:
+    - With O(list_versions), the store as it is (RV(versions[].current)) and its kept versions, newest first.
+      A kept version the secret cannot decrypt is listed as not readable. Never a PIN.
+  returned: when O(list_versions) is true
+  type: list
+  elements: dict
+  contains:
+    version:
+      description: The version's identifier, for O(version); for this backend, its generation.
+      type: int
+    generation:
+      description: The generation of the store in that version.
+      type: int
+    saved_at:
+      description: When that version was written (UTC).
+      type: str
+      sample: "2026-11-27T03:00:00Z"
+    devices:
+      description: How many extensions that version has.
+      type: int
+    accounts:
+      description: How many accounts that version has.
+      type: int
+    current:
+      description: Whether it is the store as it is now.
+      type: bool
+    readable:
+      description:
+        - Whether the secret given decrypts it. A version written with another secret, or damaged, is listed with
+          V(false) (and no counts) and cannot be restored with this secret.
+      type: bool
 data:
   description:
     - When reading, the store without its C(generation) (V({}) when the file does not exist yet or is empty).
       Hidden from output, as the whole result is.
     - Returned rather than set as a fact, because Ansible copies the facts an action sets into every later task's
       variables; set it with M(ansible.builtin.set_fact).
-  returned: when O(data) is not given
+  returned: when neither O(data) nor O(list_versions) is given
   type: dict
   sample: {"schema": 1, "devices": {}, "accounts": {}}
 '''

@@ -22,6 +22,7 @@ author:
   - Digitro PABX collection maintainers (@digitro-pabx)
 extends_documentation_fragment:
   - digitro.pabx.connection
+  - digitro.pabx.execution
   - digitro.pabx.attributes
 attributes:
   check_mode:

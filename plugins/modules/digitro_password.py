@@ -33,6 +33,7 @@ author:
   - Digitro PABX collection maintainers (@digitro-pabx)
 extends_documentation_fragment:
   - digitro.pabx.connection
+  - digitro.pabx.execution
   - digitro.pabx.budget
   - digitro.pabx.attributes
 attributes:

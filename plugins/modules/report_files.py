@@ -40,7 +40,7 @@ options:
     type: str
     required: true
 seealso:
-  - module: digitro.pabx.vault_store
+  - module: digitro.pabx.ansible_vault_store
 '''
 
 EXAMPLES = r'''

@@ -57,7 +57,7 @@ attributes:
 notes:
   - The holder watches the C(ansible-playbook) process, the parent of the task's worker process.
 seealso:
-  - module: digitro.pabx.vault_store
+  - module: digitro.pabx.ansible_vault_store
 '''
 
 EXAMPLES = r'''

@@ -13,10 +13,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import json
 
-from ansible_collections.digitro.pabx.plugins.module_utils._pin_policy import violations
-from ansible_collections.digitro.pabx.plugins.module_utils._rotation import (
-    TIME_FORMAT, candidates, check_store, commit, device_rejected, parse_time, requesting_device)
+from ansible_collections.digitro.pabx.plugins.plugin_utils._pin_policy import violations
+from ansible_collections.digitro.pabx.plugins.plugin_utils._rotation_commit import commit, device_rejected
+from ansible_collections.digitro.pabx.plugins.plugin_utils._store import (
+    TIME_FORMAT, budget_spent, candidates, check_store, parse_time, requesting_device)
 
 FINDINGS = ('out_of_sync', 'quarantined', 'invalid_account', 'weak', 'old', 'age_unknown', 'unresolved', 'error')
 INFORMATIONAL = ('age_unknown',)  # worth reading, not worth failing a scheduled job for
@@ -54,11 +56,8 @@ def quarantine_spent(store, kind, max_wrong, now):
                 store = dict(store)
                 store[kind] = dict(store[kind])
                 changed = True
-            store[kind][number] = dict(entry, quarantined={
-                'reason': '%d wrong password(s) sent since it was last known good, the budget '
-                          '(digitro_max_wrong_attempts %d): set a PIN at its console, then import it with '
-                          'credential_store_import_reset_attempts=true' % (entry['wrong_attempts'], max_wrong),
-                'at': stamp})
+            store[kind][number] = dict(entry, quarantined={'reason': budget_spent(entry['wrong_attempts'], max_wrong),
+                                                          'at': stamp})
     return store, changed
 
 
@@ -167,3 +166,11 @@ def findings(store, device_checks, device_results, account_checks, account_resul
     counts['problems'] = sum(1 for r in rows if any(f['finding'] not in INFORMATIONAL for f in r['findings']))
     stats = dict(('digitro_audit_' + name, count) for name, count in counts.items())
     return {'rows': rows, 'counts': counts, 'stats': stats}
+
+
+def render(result, header):
+    """The audit's files in one pass: ``flagged`` (the rows with findings) and ``json`` (``header``, the counts and
+    the flagged rows, for machines). Never a PIN."""
+    flagged = [row for row in result['rows'] if row['findings']]
+    document = dict(header or {}, counts=result['counts'], entries=flagged)
+    return {'flagged': flagged, 'json': json.dumps(document, indent=2, sort_keys=True)}

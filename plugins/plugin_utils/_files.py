@@ -14,8 +14,8 @@ import tempfile
 def write_atomically(path, content, mode, directory_mode):
     """Write ``content`` (bytes) to ``path`` through a temporary file and a rename.
 
-    A crash leaves the old file or the new one, never half of one; the directory is made with
-    ``directory_mode`` when missing.
+    A crash leaves the old file or the new one, never half of one, and the new one is on disk (the directory
+    too) when this returns; the directory is made with ``directory_mode`` when missing.
     """
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
@@ -32,3 +32,13 @@ def write_atomically(path, content, mode, directory_mode):
         if os.path.exists(temporary):
             os.remove(temporary)
         raise
+    sync_directory(directory)
+
+
+def sync_directory(directory):
+    """Make a rename in ``directory`` durable: without it, a power loss may bring the old file back."""
+    handle = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)

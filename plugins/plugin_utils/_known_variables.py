@@ -26,6 +26,10 @@ PREFIXES = ('password_rotation_', 'password_audit_', 'credential_store_', 'dac_s
 COLLECTION_VARIABLES = frozenset((
     'digitro_url', 'digitro_api_key', 'digitro_validate_certs', 'digitro_ca_path',  # connection, per PABX host
     'digitro_hosts', 'digitro_dry_run',  # the playbooks' host pattern and AWX dry-run survey answer
+    # the operator playbooks' inputs (show, set, resolve, remove, restore)
+    'digitro_numbers', 'digitro_passwords', 'digitro_pin_policy_exception', 'digitro_reset_attempts',
+    'digitro_store_version',
+    'digitro_api_overrides',  # the PABX's own names for the assumed API (docs/api-contract.md)
 ))
 
 # The counts the password_audit role hands to set_stats are built in Python (module_utils/_audit.py);
@@ -127,7 +131,7 @@ def _top_level_keys(path):
 
 def _audit_stats():
     try:
-        from ansible_collections.digitro.pabx.plugins.module_utils._audit import FINDINGS
+        from ansible_collections.digitro.pabx.plugins.plugin_utils._audit import FINDINGS
         names = tuple(FINDINGS) + ('checked', 'healthy')
     except Exception:  # the module broken or moved: still check, with the names it had
         names = _AUDIT_STATS_FALLBACK

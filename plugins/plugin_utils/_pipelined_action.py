@@ -24,6 +24,13 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.vars import merge_hash
 
 
+# Module option, and the host variable (set per PABX host, or by the AWX credential type's environment through the
+# option's own fallback) that gives it when a task does not.
+CONNECTION_VARIABLES = (('url', 'digitro_url'), ('api_key', 'digitro_api_key'),
+                        ('validate_certs', 'digitro_validate_certs'), ('ca_path', 'digitro_ca_path'),
+                        ('api_overrides', 'digitro_api_overrides'))
+
+
 class PipelinedModuleAction(ActionBase):
     """``ansible.builtin.normal`` for a module whose arguments must never be written to a file."""
 
@@ -41,11 +48,21 @@ class PipelinedModuleAction(ActionBase):
                     '%s carries passwords and runs only pipelined, so that no password is written to a temporary '
                     'file; %s' % (self._module_fqcn(), problem))
             result = super(PipelinedModuleAction, self).run(None, task_vars)
-            return merge_hash(result, self._execute_module(task_vars=task_vars, wrap_async=wrap_async))
+            return merge_hash(result, self._execute_module(module_args=self._with_connection(task_vars or {}),
+                                                           task_vars=task_vars, wrap_async=wrap_async))
         finally:
             undo()
             # remove a temporary directory Ansible made (it holds no module file), also after a failure
             self._remove_tmp_path(self._connection._shell.tmpdir)
+
+    def _with_connection(self, task_vars):
+        """The task's arguments, with each connection option it does not set taken from the PABX host's variable
+        (``digitro_url``, ...): the one way roles and playbooks pass the connection to every module."""
+        args = dict(self._task.args)
+        for option, variable in CONNECTION_VARIABLES:
+            if option not in args and variable in task_vars:
+                args[option] = self._templar.template(task_vars[variable])
+        return args
 
     def _transfer_data(self, remote_path, data):
         """The backstop: should Ansible decide not to pipeline after all, write nothing."""

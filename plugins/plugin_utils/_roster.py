@@ -2,14 +2,30 @@
 # Copyright (c) 2026, digitro.pabx contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""A call-centre roster (who logs in where) turned into a digitro_dac_session batch."""
+"""A call-centre roster (who logs in where) turned into a digitro_dac_session batch, and its report.
+
+A roster is checked whole before anything is sent: its rows (columns, numbers, states, one row per device),
+then, once the PABX's credential store is loaded, that the store knows every number whose PIN the run takes
+from it. Messages name rows, columns and numbers, never a PIN.
+"""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.digitro.pabx.plugins.module_utils._spreadsheet import dict_reader
+from ansible_collections.digitro.pabx.plugins.plugin_utils._spreadsheet import dict_reader
+from ansible_collections.digitro.pabx.plugins.module_utils._validation import check_number, check_password
 
 STATES = ('logged_in', 'logged_out')
+NUMBERS = ('device', 'account')
+PASSWORDS = ('device_password', 'account_password')
+COLUMNS = NUMBERS + ('state',) + PASSWORDS
+SHOWN = 10  # mistakes, and numbers of a kind, shown in one message
+
+# How a roster meant for some PABXs reaches only them; said whenever a roster names numbers a store lacks.
+PER_PABX = ("a roster given with -e (or an AWX survey) goes to every PABX of the play, so give each PABX its own "
+            "roster (dac_sessions_roster or dac_sessions_roster_csv in host_vars/%s.yml and the other PABXs' "
+            "host_vars, or -e 'dac_sessions_roster_csv=rosters/{{ inventory_hostname }}.csv'), or run it for its "
+            "PABX alone with --limit")
 
 
 class RosterError(ValueError):
@@ -18,31 +34,157 @@ class RosterError(ValueError):
 
 def parse_csv(text):
     """Rows of ``device,account[,state]`` (a header line is required)."""
+    return [row for label, row in _csv_rows(text)]
+
+
+def _csv_rows(text):
+    """(label, row) of each CSV row, the label naming its line."""
     reader = dict_reader(text)
-    if not set(['device', 'account']) <= set(reader.fieldnames or []):
-        raise RosterError('the roster CSV needs the columns device,account (and optionally state)')
-    return [dict((k, (v or '').strip()) for k, v in row.items() if k) for row in reader]
+    if not set(NUMBERS) <= set(reader.fieldnames or []):
+        raise RosterError('the roster CSV needs a header line with the columns device,account (and optionally state)')
+    found = []
+    for row in reader:
+        label = 'roster CSV line %d' % reader.line_num
+        if row.get(None):
+            raise RosterError('%s has more fields than the header line (a separator inside a value?)' % label)
+        found.append((label, dict((k, (v or '').strip()) for k, v in row.items() if k)))
+    return found
 
 
-def batch(roster, store=None, default_state='logged_in'):
-    """The module batch: each roster row with its state and the passwords from the row or the store."""
-    entries, missing = [], []
-    for index, row in enumerate(roster):
-        device, account = str(row.get('device', '')).strip(), str(row.get('account', '')).strip()
-        state = row.get('state') or default_state
-        if state not in STATES:
-            raise RosterError('roster row %d: state must be logged_in or logged_out' % (index + 1))
-        device_password = row.get('device_password') or _stored(store, 'devices', device)
-        account_password = row.get('account_password') or _stored(store, 'accounts', account)
-        if not device_password or not account_password:
-            missing.append('%s/%s' % (device, account))
+def rows(roster, default_state='logged_in'):
+    """The roster's rows, checked and made plain: ``device``, ``account``, ``state`` and the passwords it gives.
+
+    ``roster`` is a list of dicts or the text of a CSV file. Every mistake is named at once (the first
+    ``SHOWN``), by row or CSV line, column and number; RosterError otherwise.
+    """
+    if default_state not in STATES:
+        raise RosterError('dac_sessions_state must be logged_in or logged_out')
+    if isinstance(roster, str):
+        labelled = _csv_rows(roster)
+        where = 'the roster CSV'
+    elif isinstance(roster, list):
+        labelled = [('roster row %d' % (index + 1), row) for index, row in enumerate(roster)]
+        where = 'the roster'
+    else:
+        raise RosterError('the roster must be a list of rows (device, account, optionally state) or the text of a '
+                          'CSV file, not a %s' % type(roster).__name__)
+    if not labelled:
+        raise RosterError('%s has no rows: give one row per agent, with its device and account' % where)
+    checked, errors, devices = [], [], {}
+    for label, row in labelled:
+        found, plain = _row(label, row, default_state)
+        errors.extend(found)
+        if plain is None:
             continue
-        entries.append(dict(device=device, device_password=device_password, account=account,
-                            account_password=account_password, state=state))
-    if missing:
-        raise RosterError('no password for device/account %s%s: give them in the roster or import them into '
-                          'the credential store' % (', '.join(missing[:10]), ' ...' if len(missing) > 10 else ''))
-    return entries
+        first = devices.get(plain['device'])
+        if first:
+            errors.append('%s and %s both name device %s (one row per device)' % (first, label, plain['device']))
+        devices.setdefault(plain['device'], label)
+        checked.append(plain)
+    if errors:
+        more = ['... and %d more' % (len(errors) - SHOWN)] if len(errors) > SHOWN else []
+        raise RosterError('; '.join(errors[:SHOWN] + more))
+    return checked
+
+
+def _row(label, row, default_state):
+    """(errors, the plain row or None) of one roster row."""
+    if not isinstance(row, dict):
+        return ['%s is not a mapping with device and account' % label], None
+    unknown = sorted(str(k) for k in row if k not in COLUMNS)
+    if unknown:
+        return ['%s: unknown column(s) %s (the columns are %s)' % (label, ', '.join(unknown), ', '.join(COLUMNS))], None
+    errors, plain = [], {}
+    for field in NUMBERS:
+        value = row.get(field)
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if value is not None and not isinstance(value, str):
+            errors.append('%s: %s must be a number such as 100000' % (label, field))
+            continue
+        problem = check_number(field, (value or '').strip())
+        if problem:
+            errors.append('%s: %s' % (label, problem))
+        plain[field] = (value or '').strip()
+    state = row.get('state') or default_state
+    if state not in STATES:
+        # the value is not shown: it could be a PIN in the wrong column
+        errors.append('%s: state must be logged_in or logged_out' % label)
+    plain['state'] = state
+    for field in PASSWORDS:
+        value = row.get(field)
+        if value in (None, ''):
+            continue
+        if not isinstance(value, str):
+            errors.append('%s: %s must be quoted text (an unquoted PIN loses its leading zeros)' % (label, field))
+            continue
+        problem = check_password(field, value)
+        if problem:
+            errors.append('%s: %s' % (label, problem))
+        plain[field] = value
+    return errors, plain
+
+
+def check(roster, default_state='logged_in'):
+    """What a roster asks, without its passwords: the count of rows, and its devices and accounts."""
+    checked = rows(roster, default_state)
+    return {'rows': len(checked), 'devices': sorted(set(r['device'] for r in checked)),
+            'accounts': sorted(set(r['account'] for r in checked))}
+
+
+def unknown_numbers(checked, store, from_store=True):
+    """The numbers whose PIN the run must take from the store and that the store cannot give.
+
+    ``devices`` and ``accounts``: not in the store (or there without a PIN); ``retired``: kind and number of
+    those in the store's archive. Without ``from_store``, every number whose row gives no password.
+    """
+    found = {'devices': [], 'accounts': [], 'retired': []}
+    for row in checked:
+        for field, kind in (('device', 'devices'), ('account', 'accounts')):
+            number = row[field]
+            if row.get(field + '_password') or (from_store and _stored(store, kind, number)):
+                continue
+            if number not in found[kind]:
+                found[kind].append(number)
+                if from_store and _retired(store, kind, number):
+                    found['retired'].append('%s %s' % (field, number))
+    return found
+
+
+def batch(roster, store=None, default_state='logged_in', from_store=True, pabx=None):
+    """The module batch: each roster row with its state and the passwords from the row or the store.
+
+    Refused whole (RosterError) when a row is wrong or a number's PIN is neither in its row nor in the store:
+    nothing is sent for a roster that is not all understood.
+    """
+    checked = rows(roster, default_state)
+    missing = unknown_numbers(checked, store, from_store)
+    if missing['devices'] or missing['accounts']:
+        raise RosterError(refusal(missing, from_store, pabx))
+    return [dict(device=row['device'], account=row['account'], state=row['state'],
+                 device_password=row.get('device_password') or _stored(store, 'devices', row['device']),
+                 account_password=row.get('account_password') or _stored(store, 'accounts', row['account']))
+            for row in checked]
+
+
+def refusal(missing, from_store=True, pabx=None):
+    """The message of a roster whose numbers have no PIN to send: which, why, and how to fix it."""
+    named = '; '.join('%s %s' % (kind, _listed(missing[kind])) for kind in ('devices', 'accounts') if missing[kind])
+    if not from_store:
+        return ('the roster gives no password for %s, and dac_sessions_passwords_from_store is false: give '
+                'device_password and account_password in every row (keep them vault-encrypted), or set '
+                'dac_sessions_passwords_from_store: true' % named)
+    store = 'the credential store of %s' % pabx if pabx else 'the credential store'
+    retired = (' (retired from the store: %s)' % _listed(missing['retired'])) if missing['retired'] else ''
+    return ('the roster names numbers %s does not know: %s%s. Nothing was sent to this PABX. If the roster is '
+            'meant for another PABX: %s. If it is meant for this one: import their PINs into its store (playbook '
+            'import_passwords), or give device_password and account_password in their rows.'
+            % (store, named, retired, PER_PABX % (pabx or '<pabx>')))
+
+
+def _listed(numbers):
+    more = ' and %d more' % (len(numbers) - SHOWN) if len(numbers) > SHOWN else ''
+    return ', '.join(numbers[:SHOWN]) + more
 
 
 def store_numbers(roster, store):
@@ -51,8 +193,8 @@ def store_numbers(roster, store):
     device, through which it is checked (that device is among ``devices`` when its PIN comes from the store).
     """
     devices, accounts = set(), {}
-    for row in roster:
-        device, account = str(row.get('device', '')).strip(), str(row.get('account', '')).strip()
+    for row in rows(roster):
+        device, account = row['device'], row['account']
         if not row.get('device_password') and _stored(store, 'devices', device):
             devices.add(device)
         if not row.get('account_password') and _stored(store, 'accounts', account):
@@ -79,6 +221,53 @@ def admit(batch, gate, verified_devices, valid_accounts):
     return {'batch': admitted, 'blocked': blocked}
 
 
+def report(results, blocked=None, check_mode=False, pabx=None):
+    """The lines a DAC run shows: a summary, then one line per agent moved (or that would move), per agent
+    logged out of a device to make room, and per failure. No line is empty; none holds a PIN."""
+    results, blocked = list(results or []), list(blocked or [])
+    moved = [r for r in results if r.get('changed')]
+    failed = [r for r in results if r.get('failed')] + blocked
+    unchanged = len([r for r in results if r.get('status') == 'unchanged'])
+    head = '%s: ' % pabx if pabx else ''
+    if check_mode:
+        lines = ['%sdry run, nothing was changed: %d would move, %d already there, %d failed'
+                 % (head, len(moved), unchanged, len(failed))]
+    else:
+        lines = ['%s%d moved, %d already there, %d failed' % (head, len(moved), unchanged, len(failed))]
+    for result in moved:
+        lines.extend(_moves(result, check_mode))
+    lines.extend('FAILED: %s' % (r.get('msg') or 'device %s, agent %s' % (r.get('device'), r.get('account')))
+                 for r in failed)
+    return [line for line in (' '.join(str(line).split()) for line in lines) if line]
+
+
+def _moves(result, check_mode):
+    """The words of one moved entry: who was (or would be) logged in or out of which device."""
+    device, agent = result.get('device'), result.get('account')
+    before, after = result.get('before') or {}, result.get('after') or {}
+    out, login = ('would log out', 'would log in') if check_mode else ('logged out', 'logged in')
+    if after.get('state') != 'logged_in':
+        return ['%s: agent %s from device %s' % (out, before.get('account') or agent, device)]
+    lines = []
+    other = before.get('account') if before.get('state') == 'logged_in' else ''
+    if other and other != agent:
+        lines.append('%s: agent %s from device %s, to make room for agent %s' % (out, other, device, agent))
+    lines.append('%s: agent %s on device %s' % (login, agent, device))
+    return lines
+
+
 def _stored(store, kind, number):
-    entry = (store or {}).get(kind, {}).get(number)
-    return entry.get('current') if entry else None
+    entry = ((store or {}).get(kind) or {}).get(number)
+    return entry.get('current') if isinstance(entry, dict) else None
+
+
+def _retired(store, kind, number):
+    """Whether the store's archive (the retired numbers) holds this number, whichever way it is laid out."""
+    archive = (store or {}).get('archive')
+    if isinstance(archive, dict):
+        section = archive.get(kind)
+        return isinstance(section, (dict, list)) and number in section
+    if isinstance(archive, list):
+        return any(isinstance(e, dict) and str(e.get('number')) == number and e.get('kind') in (kind, kind[:-1])
+                   for e in archive)
+    return False

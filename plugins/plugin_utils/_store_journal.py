@@ -47,7 +47,13 @@ def clear(path):
 
 
 def apply(store, counts):
-    """The store with each entry's count as the journal last recorded it (entries it no longer has are left out)."""
+    """The store with each entry's count raised to the journal's last one, where that is higher (entries it no
+    longer has are left out).
+
+    Never lowered: a run that finished saved counts the journal's lines may not hold (a count a reset claim the
+    PABX disproved added back, a requesting device charged for its accounts), and a PIN that verified in a run
+    killed before its save is verified again by the next run. Erring high costs budget; erring low, a lockout.
+    """
     if not counts:
         return store
     store, copied = dict(store), set()
@@ -55,7 +61,7 @@ def apply(store, counts):
         entries = store.get(kind)
         if not isinstance(entries, dict) or number not in entries:
             continue
-        if int(entries[number].get('wrong_attempts') or 0) == wrong_attempts:
+        if int(entries[number].get('wrong_attempts') or 0) >= wrong_attempts:
             continue
         if kind not in copied:  # the loaded store is shared: copy what changes
             entries = store[kind] = dict(entries)

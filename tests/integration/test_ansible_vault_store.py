@@ -1,11 +1,11 @@
-"""The vault_store action: an encrypted, atomic, truthful store file on the controller."""
+"""The ansible_vault_store action: an encrypted, atomic, truthful store file on the controller."""
 import json
 import os
 import stat
 
 from ansible.parsing.vault import VaultLib, VaultSecret
 
-PLAYBOOK = 'tests/integration/playbooks/vault_store.yml'
+PLAYBOOK = 'tests/integration/playbooks/ansible_vault_store.yml'
 SECRET = 'store-secret-6172'
 STORE = {'schema': 1, 'devices': {'1000': {'current': '583920', 'pending': None, 'history': [], 'changed_at': None}},
          'accounts': {}}

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import REPO_ROOT, ansible_env, build_and_install
 
-MODULES = ['digitro_password', 'digitro_user_validate', 'digitro_dac_session']
+MODULES = ['digitro_password', 'digitro_user_validate', 'digitro_dac_session', 'digitro_api_check']
 ROLES = ['password_rotation', 'password_audit', 'dac_sessions', 'credential_store']
 BIN = os.path.dirname(sys.executable)
 
@@ -32,7 +32,7 @@ def test_build_install_and_ansible_doc(tmp_path):
         assert doc.returncode == 0, doc.stderr
         assert 'DIGITRO_URL' in doc.stdout and 'EXAMPLES' in doc.stdout and 'RETURN VALUES' in doc.stdout
         assert str(collections) in doc.stdout  # rendered from the installed copy, not the checkout
-    for action in ('vault_store', 'report_files', 'store_lock'):
+    for action in ('ansible_vault_store', 'hashi_vault_store', 'report_files', 'store_lock', 'store_journal'):
         doc = subprocess.run([os.path.join(BIN, 'ansible-doc'), 'digitro.pabx.' + action], capture_output=True,
                              text=True, env=env, cwd=str(tmp_path), check=False)
         assert doc.returncode == 0 and 'RETURN VALUES' in doc.stdout, doc.stderr
@@ -51,8 +51,8 @@ SHIPPED_DIRS = ('LICENSES/', 'meta/', 'plugins/', 'roles/', 'playbooks/', 'docs/
 GENERATED = ('MANIFEST.json', 'FILES.json')  # written by ansible-galaxy build (MANIFEST.json replaces galaxy.yml)
 EXPECTED = ['README.md', 'README.pt-BR.md', 'COPYING', 'LICENSES/GPL-3.0-or-later.txt', 'requirements.txt',
             'meta/runtime.yml', 'meta/execution-environment.yml', 'plugins/modules/digitro_password.py',
-            'plugins/module_utils/_client.py', 'plugins/filter/rotation.py', 'plugins/filter/rotation_import.yml',
-            'plugins/doc_fragments/connection.py', 'plugins/action/vault_store.py',
+            'plugins/module_utils/_client.py', 'plugins/filter/rotation.py', 'plugins/filter/store_import.yml',
+            'plugins/doc_fragments/connection.py', 'plugins/action/ansible_vault_store.py',
             'roles/password_rotation/README.md', 'roles/password_rotation/tasks/main.yml',
             'roles/password_rotation/meta/argument_specs.yml', 'roles/password_audit/templates/audit.txt.j2',
             'playbooks/rotate_passwords.yml', 'playbooks/awx/execution-environment.yml', 'docs/rotation.md',

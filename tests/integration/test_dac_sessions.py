@@ -1,6 +1,11 @@
-"""The dac_sessions role: a roster of 500 agents converges in one run; the second run changes nothing."""
+"""The dac_sessions role: a roster of 500 agents converges; a roster meant for another PABX or with a mistake is
+refused, naming what to fix, before anything is sent; dry runs and logouts say who moves on which device."""
 import csv
+import json
+import re
 
+from conftest import write_json
+from emulator.seed import write_csv
 from pabx_site import Site
 
 
@@ -40,6 +45,9 @@ def test_occupied_device_is_reported_and_force_moves_it(start_emulator, tmp_path
     forced = site.run('dac_sessions.yml', dict(takeover, dac_sessions_force=True))
     assert forced.returncode == 0, forced.stdout[-2000:]
     assert emulator.state()['devices'][devices[0]]['dac_account'] == agents[1]
+    assert shown(forced.stdout, 'pabx1')[1:] == [
+        'logged out: agent %s from device %s, to make room for agent %s' % (agents[0], devices[0], agents[1]),
+        'logged in: agent %s on device %s' % (agents[1], devices[0])]
 
 
 def test_a_pin_changed_at_the_console_is_never_retried_by_shift_runs(start_emulator, tmp_path):
@@ -60,3 +68,80 @@ def test_a_pin_changed_at_the_console_is_never_retried_by_shift_runs(start_emula
     assert store['devices'][devices[0]]['quarantined'] and store['accounts'][agents[1]]['quarantined']
     assert state['devices'][devices[2]]['dac_account'] == ''   # the others followed their shifts
     assert '740163' not in run.stdout and '285017' not in run.stdout
+
+
+def two_pabxs(start_emulator, tmp_path):
+    """pabx1 with 3 DAC devices and agents, pabx2 with 1 (same numbering): the first numbers are on both."""
+    first = start_emulator(devices=3, accounts=3, dac_devices=3)
+    second = start_emulator(devices=1, accounts=1, dac_devices=1)
+    site = Site(first, tmp_path, host_vars={'digitro_url': first.url})
+    write_csv(second.site, str(tmp_path / 'pabx2.csv'))
+    with open(site.inventory) as handle:
+        inventory = json.load(handle)
+    inventory['pabx']['hosts']['pabx2'] = dict(digitro_url=second.url, credential_store_import_csv=str(tmp_path / 'pabx2.csv'),
+                                               credential_store_path=str(tmp_path / 'credentials' / 'pabx2.store'))
+    write_json(site.inventory, inventory)
+    assert site.run('import_passwords.yml').returncode == 0
+    return site, first, second
+
+
+def requests_to(emulator):
+    return sum(v for k, v in emulator.state()['stats'].items() if k.startswith('op_'))
+
+
+def shown(stdout, host):
+    """The lines of the DAC report of one host (the debug task's msg list)."""
+    found = re.search(r'ok: \[%s\] => \{\n    "msg": \[\n(.*?)\n    \]' % host, stdout, re.DOTALL)
+    assert found, stdout[-3000:]
+    return [json.loads(line.strip().rstrip(',')) for line in found.group(1).split('\n')]
+
+
+def test_a_roster_for_one_pabx_fails_on_another_naming_the_numbers_before_anything_is_sent(start_emulator, tmp_path):
+    site, first, second = two_pabxs(start_emulator, tmp_path)
+    devices, agents = list(first.site['devices']), list(first.site['accounts'])
+    roster = [{'device': d, 'account': a} for d, a in zip(devices[:2], agents[:2])]
+    before = requests_to(second)
+    run = site.run('dac_sessions.yml', {'dac_sessions_roster': roster})
+    assert run.returncode != 0
+    assert ('the roster names numbers the credential store of pabx2 does not know: devices %s; accounts %s. Nothing '
+            'was sent to this PABX' % (devices[1], agents[1])) in run.stdout
+    assert 'host_vars/pabx2.yml' in run.stdout and "dac_sessions_roster_csv=rosters/{{ inventory_hostname }}.csv" in run.stdout
+    assert requests_to(second) == before and not second.state()['devices'][devices[0]]['dac_account']
+    assert shown(run.stdout, 'pabx1') == ['pabx1: 2 moved, 0 already there, 0 failed',
+                                          'logged in: agent %s on device %s' % (agents[0], devices[0]),
+                                          'logged in: agent %s on device %s' % (agents[1], devices[1])]
+
+    # each PABX its own roster, through one templated path: a dry run, then the logout, report per device
+    (tmp_path / 'rosters').mkdir()
+    for host, rows in (('pabx1', roster), ('pabx2', roster[:1])):
+        with open(str(tmp_path / 'rosters' / (host + '.csv')), 'w') as handle:
+            handle.write('device,account\n' + ''.join('%s,%s\n' % (r['device'], r['account']) for r in rows))
+    per_pabx = {'dac_sessions_roster_csv': str(tmp_path / 'rosters') + '/{{ inventory_hostname }}.csv',
+                'dac_sessions_state': 'logged_out'}
+    dry = site.run('dac_sessions.yml', per_pabx, check=True)
+    assert dry.returncode == 0, dry.stdout[-2000:]
+    assert shown(dry.stdout, 'pabx1') == ['pabx1: dry run, nothing was changed: 2 would move, 0 already there, 0 failed',
+                                          'would log out: agent %s from device %s' % (agents[0], devices[0]),
+                                          'would log out: agent %s from device %s' % (agents[1], devices[1])]
+    assert shown(dry.stdout, 'pabx2') == ['pabx2: dry run, nothing was changed: 0 would move, 1 already there, 0 failed']
+    assert first.state()['devices'][devices[0]]['dac_account'] == agents[0]
+    logout = site.run('dac_sessions.yml', per_pabx)
+    assert logout.returncode == 0, logout.stdout[-2000:]
+    assert shown(logout.stdout, 'pabx1') == ['pabx1: 2 moved, 0 already there, 0 failed',
+                                             'logged out: agent %s from device %s' % (agents[0], devices[0]),
+                                             'logged out: agent %s from device %s' % (agents[1], devices[1])]
+    assert not any(d['dac_account'] for d in first.state()['devices'].values())
+    for pin in [spec['password'] for kind in ('devices', 'accounts') for spec in first.site[kind].values()]:
+        assert pin not in run.stdout + dry.stdout + logout.stdout
+
+
+def test_a_roster_mistake_fails_before_the_store_is_locked_or_the_pabx_asked(start_emulator, tmp_path):
+    emulator = start_emulator(devices=2, accounts=2, dac_devices=2)
+    site = Site(emulator, tmp_path)
+    roster = str(tmp_path / 'roster.csv')
+    with open(roster, 'w') as handle:
+        handle.write('device;account;sate\n100000;500000;logged_out\n100000;500001;\n')
+    run = site.run('dac_sessions.yml', {'dac_sessions_roster_csv': roster})
+    assert run.returncode != 0
+    assert 'roster CSV line 2: unknown column(s) sate (the columns are device, account, state' in run.stdout
+    assert 'Take the run lock' not in run.stdout and requests_to(emulator) == 0

@@ -45,6 +45,10 @@ def test_check_mode_plans_and_writes_nothing(start_emulator, tmp_path):
         run = site.run('rotate_passwords.yml', variables, check=check)
         assert run.returncode == 0, run.stdout[-3000:]
         assert 'would_rotate' in run.stdout and 'dry run: nothing changed' in run.stdout
+        # the plan is a report file too (for a change request), accounts included as what they would be
+        report = site.latest_report()
+        assert report['check_mode'] and report['counts']['skipped'] == 0
+        assert report['counts']['would_rotate'] == len(store_before['devices']) + len(store_before['accounts'])
         assert site.store() == store_before
         assert 'op_altera-senha' not in site.emulator.state()['stats']
 

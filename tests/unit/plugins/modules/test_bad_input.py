@@ -7,10 +7,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from ansible.module_utils.testing import patch_module_args
-from ansible_collections.digitro.pabx.plugins.modules import digitro_dac_session, digitro_password, digitro_user_validate
+from ansible_collections.digitro.pabx.plugins.modules import (
+    digitro_api_check, digitro_dac_session, digitro_password, digitro_user_validate)
 
-MODULES = {'digitro_password': digitro_password, 'digitro_user_validate': digitro_user_validate,
-           'digitro_dac_session': digitro_dac_session}
+BATCH_MODULES = {'digitro_password': digitro_password, 'digitro_user_validate': digitro_user_validate,
+                 'digitro_dac_session': digitro_dac_session}
+MODULES = dict(BATCH_MODULES, digitro_api_check=digitro_api_check)
 SECRET = '48151623'
 UNREACHABLE = 'http://127.0.0.1:9'   # nothing listens: a run that passes validation fails fast, clearly
 
@@ -45,7 +47,7 @@ def test_any_input_fails_clearly_or_runs(name, entry, batch, timeout):
         assert result['msg']
 
 
-@pytest.mark.parametrize('name', sorted(MODULES))
+@pytest.mark.parametrize('name', sorted(BATCH_MODULES))
 def test_duplicates_in_a_batch_are_refused_before_any_request(name):
     entry = dict(device='1000', device_password='4321', account='2000', account_password='5678')
     if name == 'digitro_password':
@@ -58,4 +60,12 @@ def test_duplicates_in_a_batch_are_refused_before_any_request(name):
 def test_a_url_without_scheme_or_host_names_the_option(url):
     result = run_module(digitro_password, dict(url=url, api_key='k-0192', device='1000', device_password='4321',
                                                new_password='8642'))
-    assert result['failed'] and 'url must be an http:// or https:// URL' in result['msg']
+    expected = 'url is not set: set the PABX host\'s variable digitro_url' if not url else \
+        'url must be an http:// or https:// URL'
+    assert result['failed'] and expected in result['msg']
+
+
+def test_a_missing_api_key_names_the_variables_that_give_it():
+    result = run_module(digitro_password, dict(url='https://pabx', device='1000', device_password='4321',
+                                               new_password='8642'))
+    assert result['failed'] and 'digitro_api_key (or the environment variable DIGITRO_API_KEY' in result['msg']

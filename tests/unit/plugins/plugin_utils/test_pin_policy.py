@@ -4,7 +4,7 @@ import random
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ansible_collections.digitro.pabx.plugins.module_utils._pin_policy import generate, policy_with_defaults, violations
+from ansible_collections.digitro.pabx.plugins.plugin_utils._pin_policy import generate, policy_with_defaults, violations
 
 
 @pytest.mark.parametrize('pin, rule', [
@@ -78,7 +78,7 @@ def test_a_bad_policy_names_the_setting(policy, message):
 
 
 def test_a_policy_no_pin_satisfies_is_an_input_error(monkeypatch):
-    from ansible_collections.digitro.pabx.plugins.module_utils import _pin_policy
+    from ansible_collections.digitro.pabx.plugins.plugin_utils import _pin_policy
     monkeypatch.setattr(_pin_policy, 'MAX_DRAWS', 0)   # as if no draw could ever satisfy it
     _pin_policy._satisfiable.cache_clear()
     try:

@@ -5,14 +5,14 @@ import random
 
 import pytest
 
-from ansible_collections.digitro.pabx.plugins.module_utils import _rotation
+from ansible_collections.digitro.pabx.plugins.plugin_utils import _rotation_commit, _rotation_report, _rotation_selection, _rotation_stage, _store
 
 NOW = datetime.datetime(2026, 11, 27, 3, 0, 0)
 ALL = {'targets': 'all'}
 
 
 def store(**devices):
-    doc = _rotation.empty_store()
+    doc = _store.empty_store()
     for number, (current, pending) in devices.items():
         doc['devices'][number.lstrip('d')] = {'current': current, 'pending': pending, 'history': [],
                                               'changed_at': None}
@@ -20,7 +20,7 @@ def store(**devices):
 
 
 def staged(doc, selection=None):
-    return _rotation.stage(doc, 'devices', selection or ALL, {}, NOW, rng=random.Random(1))
+    return _rotation_stage.stage(doc, 'devices', selection or ALL, {}, NOW, rng=random.Random(1))
 
 
 def test_stage_adds_pending_and_settles_an_existing_one_by_verification_only():
@@ -37,7 +37,7 @@ def test_stage_adds_pending_and_settles_an_existing_one_by_verification_only():
 
 def test_planning_stores_no_pin_and_lists_no_unsent_one():
     doc = store(d1000=('111222', None))
-    plan = _rotation.stage(doc, 'devices', ALL, {}, NOW, planning=True)
+    plan = _rotation_stage.stage(doc, 'devices', ALL, {}, NOW, planning=True)
     assert plan['store']['devices']['1000'].get('pending') is None and plan['staged'] == 0
     assert plan['batch'][0]['candidates'] == [] and not plan['batch'][0]['verify_only']
 
@@ -57,7 +57,7 @@ def test_selection_targets_pattern_age_and_pending_always_settled():
     ('1000;\r\n1001', ['1000', '1001']), ([1000, '1001'], ['1000', '1001'])])
 def test_targets_split_on_commas_spaces_and_newlines(targets, expected):
     doc = store(d1000=('111222', None), d1001=('333444', None))
-    assert _rotation.selection(doc, targets)['targets'] == expected
+    assert _rotation_selection.selection(doc, targets)['targets'] == expected
 
 
 @pytest.mark.parametrize('targets, pattern, accounts, message', [
@@ -68,16 +68,16 @@ def test_targets_split_on_commas_spaces_and_newlines(targets, expected):
 def test_a_selection_mistake_is_an_error_naming_the_option(targets, pattern, accounts, message):
     doc = store(d1000=('111222', None))
     doc['accounts']['5000'] = {'current': '445566', 'pending': None, 'history': [], 'changed_at': None}
-    with pytest.raises(_rotation.StoreError, match=message):
-        _rotation.selection(doc, targets, pattern, accounts=accounts)
+    with pytest.raises(_store.StoreError, match=message):
+        _rotation_selection.selection(doc, targets, pattern, accounts=accounts)
 
 
 def test_an_entry_whose_change_never_showed_is_left_alone_for_a_while():
     doc = store(d1000=('OLD', None))
     doc['devices']['1000']['sent'] = [{'password': 'LATE', 'at': '2026-11-27T02:30:00Z'}]
-    quiet = _rotation.stage(doc, 'devices', dict(ALL, late_apply_hours=1), {}, NOW)
+    quiet = _rotation_stage.stage(doc, 'devices', dict(ALL, late_apply_hours=1), {}, NOW)
     assert quiet['batch'] == [] and 'may still apply until 2026-11-27T03:30:00Z' in quiet['skipped'][0]['reason']
-    later = _rotation.stage(doc, 'devices', dict(ALL, late_apply_hours=0.25), {}, NOW)
+    later = _rotation_stage.stage(doc, 'devices', dict(ALL, late_apply_hours=0.25), {}, NOW)
     assert later['batch'][0]['candidates'] == ['LATE'] and not later['batch'][0]['verify_only']
 
 
@@ -99,7 +99,7 @@ def test_commit_settles_only_what_is_certain(status, current, pending, row):
     plan = staged(store(d1000=('OLD', None)))
     plan['store']['devices']['1000']['pending'] = 'NEW'
     plan['batch'][0].update(new_password='NEW', verify_only=False)
-    done = _rotation.commit(plan, 'devices', [result(status)], NOW)
+    done = _rotation_commit.commit(plan, 'devices', [result(status)], NOW)
     entry = done['store']['devices']['1000']
     assert (entry['current'], entry['pending'], done['report'][0]['status']) == (current, pending, row)
     if row == 'rotated':
@@ -109,7 +109,7 @@ def test_commit_settles_only_what_is_certain(status, current, pending, row):
 
 def test_a_change_in_doubt_found_not_applied_keeps_its_pin_as_sent_and_rotates_next_run():
     plan = staged(store(d1000=('OLD', 'NEW')))
-    done = _rotation.commit(plan, 'devices', [result('verified', holds='current')], NOW)
+    done = _rotation_commit.commit(plan, 'devices', [result('verified', holds='current')], NOW)
     entry = done['store']['devices']['1000']
     assert (entry['current'], entry['pending'], entry['sent']) == ('OLD', None, [
         {'password': 'NEW', 'at': '2026-11-27T03:00:00Z'}])
@@ -117,66 +117,66 @@ def test_a_change_in_doubt_found_not_applied_keeps_its_pin_as_sent_and_rotates_n
     later = staged(done['store'])
     assert later['batch'][0]['candidates'] == ['NEW'] and not later['batch'][0]['verify_only']
     # the late apply of the old request lands after the next change: the sent PIN is found, not lost
-    found = _rotation.commit(later, 'devices', [result('changed', candidate=0)], NOW)
+    found = _rotation_commit.commit(later, 'devices', [result('changed', candidate=0)], NOW)
     assert found['store']['devices']['1000']['sent'] == []
 
 
 def test_wrong_attempts_accumulate_across_runs_and_quarantine_at_the_budget():
     doc = store(d1000=('OLD', None))
-    one = _rotation.commit(staged(doc), 'devices', [result('error', wrong=1)], NOW)
+    one = _rotation_commit.commit(staged(doc), 'devices', [result('error', wrong=1)], NOW)
     entry = one['store']['devices']['1000']
     assert entry['wrong_attempts'] == 1 and not entry.get('quarantined')
     again = staged(one['store'])
     assert again['batch'][0]['wrong_attempts'] == 1
-    two = _rotation.commit(again, 'devices', [result('error', wrong=2)], NOW)
+    two = _rotation_commit.commit(again, 'devices', [result('error', wrong=2)], NOW)
     assert two['store']['devices']['1000']['quarantined']['reason'].startswith('2 wrong password')
     assert two['report'][0]['status'] == 'quarantined'
     third = staged(two['store'])
     assert third['batch'] == [] and third['skipped'][0]['status'] == 'quarantined'
     # a result without a count may have cost one
-    lost = _rotation.commit(staged(doc), 'devices', [{'status': 'error', 'msg': 'unexpected'}], NOW)
+    lost = _rotation_commit.commit(staged(doc), 'devices', [{'status': 'error', 'msg': 'unexpected'}], NOW)
     assert lost['store']['devices']['1000']['wrong_attempts'] == 1
 
 
 def test_a_success_resets_the_count():
     doc = store(d1000=('OLD', None))
     doc['devices']['1000']['wrong_attempts'] = 1
-    done = _rotation.commit(staged(doc), 'devices', [result('changed')], NOW)
+    done = _rotation_commit.commit(staged(doc), 'devices', [result('changed')], NOW)
     assert done['store']['devices']['1000']['wrong_attempts'] == 0
 
 
 def test_commit_matches_results_by_position_not_by_echoed_number():
     plan = staged(store(d1000=('OLD', None)))
     masked = [dict(result('changed'), device='VALUE_SPECIFIED_IN_NO_LOG_PARAMETER')]
-    assert _rotation.commit(plan, 'devices', masked, NOW)['store']['devices']['1000'][
+    assert _rotation_commit.commit(plan, 'devices', masked, NOW)['store']['devices']['1000'][
         'current'] == plan['batch'][0]['new_password']
-    with pytest.raises(_rotation.StoreError, match='did not finish'):
-        _rotation.commit(plan, 'devices', [], NOW)
+    with pytest.raises(_store.StoreError, match='did not finish'):
+        _rotation_commit.commit(plan, 'devices', [], NOW)
 
 
 def test_check_mode_settles_no_pin_but_records_the_ledger():
     doc = store(d1000=('OLD', None), d1001=('OLD1', None))
-    plan = _rotation.stage(doc, 'devices', ALL, {}, NOW, planning=True)
-    done = _rotation.commit(plan, 'devices', [result('would_change'), result('rejected', wrong=1)], NOW,
+    plan = _rotation_stage.stage(doc, 'devices', ALL, {}, NOW, planning=True)
+    done = _rotation_commit.commit(plan, 'devices', [result('would_change'), result('rejected', wrong=1)], NOW,
                             check_mode=True)
     assert [r['status'] for r in done['report']] == ['would_rotate', 'quarantined']
     assert done['store']['devices']['1000']['current'] == 'OLD' and done['unsaved']
     assert done['store']['devices']['1001']['wrong_attempts'] == 1
-    quiet = _rotation.commit(_rotation.stage(doc, 'devices', ALL, {}, NOW, planning=True), 'devices',
+    quiet = _rotation_commit.commit(_rotation_stage.stage(doc, 'devices', ALL, {}, NOW, planning=True), 'devices',
                              [result('would_change'), result('would_change')], NOW, check_mode=True)
     assert not quiet['unsaved']  # a dry run that spent nothing leaves the store as it was
 
 
 def test_unknown_schema_is_refused():
-    with pytest.raises(_rotation.StoreError, match='schema 3'):
-        _rotation.check_store({'schema': 3, 'devices': {}, 'accounts': {}})
+    with pytest.raises(_store.StoreError, match='schema 3'):
+        _store.check_store({'schema': 3, 'devices': {}, 'accounts': {}})
 
 
 def test_retry_round_rows_replace_earlier_rows():
     first = [dict(kind='devices', number='1000', status='failed', reason='x', pending=False),
              dict(kind='devices', number='1001', status='rotated', reason='y', pending=False)]
     plan = staged(store(d1000=('OLD', None)), {'only': ['1000']})
-    done = _rotation.commit(plan, 'devices', [result('changed')], NOW, previous_report=first)
+    done = _rotation_commit.commit(plan, 'devices', [result('changed')], NOW, previous_report=first)
     assert sorted((r['number'], r['status']) for r in done['report']) == [('1000', 'rotated'), ('1001', 'rotated')]
 
 
@@ -184,10 +184,10 @@ def test_commit_takes_a_loop_over_chunks_and_reports_skipped_entries_once():
     doc = store(d1000=('OLD', None), d1001=('OLD1', None), d1002=('OLD2', None))
     plan = staged(doc, {'targets': ['1000', '1001']})
     runs = [{'results': [result('changed')], 'item': 0}, {'results': [result('refused')], 'item': 1}]
-    done = _rotation.commit(plan, 'devices', runs, NOW)
+    done = _rotation_commit.commit(plan, 'devices', runs, NOW)
     rows = dict((r['number'], r['status']) for r in done['report'])
     assert rows == {'1000': 'rotated', '1001': 'failed', '1002': 'skipped'} and done['refused'] == ['1001']
-    retry = _rotation.commit(staged(done['store'], {'only': ['1001']}), 'devices', [result('changed')], NOW,
+    retry = _rotation_commit.commit(staged(done['store'], {'only': ['1001']}), 'devices', [result('changed')], NOW,
                              previous_report=done['report'])
     assert sorted((r['number'], r['status']) for r in retry['report']) == [
         ('1000', 'rotated'), ('1001', 'rotated'), ('1002', 'skipped')]
@@ -198,14 +198,14 @@ def test_stage_and_commit_leave_their_input_untouched():
     before = json.dumps(doc, sort_keys=True)
     plan = staged(doc)
     planned = json.dumps(plan, sort_keys=True)
-    done = _rotation.commit(plan, 'devices', [result('changed'), result('unchanged')], NOW)
+    done = _rotation_commit.commit(plan, 'devices', [result('changed'), result('unchanged')], NOW)
     assert json.dumps(doc, sort_keys=True) == before and json.dumps(plan, sort_keys=True) == planned
     assert done['store']['devices']['1000']['current'] != 'OLD' and done['store']['devices']['1001']['pending'] is None
 
 
 def test_summary_counts_statuses_and_the_totals_a_run_is_judged_by():
     rows = [dict(status=s) for s in ('rotated', 'rotated', 'skipped', 'failed', 'quarantined')]
-    counts = _rotation.summarize(rows)
+    counts = _rotation_report.summarize(rows)
     assert (counts['rotated'], counts['would_rotate'], counts['total'], counts['due'], counts['attention']) == (
         2, 0, 5, 4, 2)
 
@@ -213,7 +213,7 @@ def test_summary_counts_statuses_and_the_totals_a_run_is_judged_by():
 def test_report_table_lines_are_aligned_and_mark_kept_pins_and_json_has_header_and_rows():
     rows = [dict(kind='devices', number='1000', status='rotated', reason='', pending=False),
             dict(kind='accounts', number='50001', status='failed', reason='HTTP 500', pending=True)]
-    rendered = _rotation.render(rows, {'pabx': 'pabx1'})
+    rendered = _rotation_report.render(rows, {'pabx': 'pabx1'})
     assert json.loads(rendered['json']) == {'pabx': 'pabx1', 'entries': rows}
     assert rendered['table'].splitlines() == [
         '  device   1000         rotated     ',
@@ -223,116 +223,65 @@ def test_report_table_lines_are_aligned_and_mark_kept_pins_and_json_has_header_a
 def test_accounts_are_requested_only_from_a_device_verified_in_this_run():
     doc = store(d1000=('111222', None), d1001=('333444', None))
     doc['accounts']['5000'] = {'current': '445566', 'pending': None, 'history': [], 'changed_at': None}
-    sel = _rotation.selection(doc, '5000')
-    devices = _rotation.stage(doc, 'devices', sel, {}, NOW, gate_accounts=sel)
+    sel = _rotation_selection.selection(doc, '5000')
+    devices = _rotation_stage.stage(doc, 'devices', sel, {}, NOW, gate_accounts=sel)
     assert devices['batch'] == [dict(device='1000', device_password='111222', new_password='111222', candidates=[],
                                      wrong_attempts=0, verify_only=True)]  # verified, not changed
-    checked = _rotation.commit(devices, 'devices', [result('unchanged')], NOW)
+    checked = _rotation_commit.commit(devices, 'devices', [result('unchanged')], NOW)
     assert checked['verified'] == ['1000'] and checked['report'][0]['status'] == 'verified'
-    plan = _rotation.stage(checked['store'], 'accounts', sel, {}, NOW, verified=checked['verified'])
+    plan = _rotation_stage.stage(checked['store'], 'accounts', sel, {}, NOW, verified=checked['verified'])
     assert plan['batch'][0]['device'] == '1000' and plan['batch'][0]['account'] == '5000'
-    unproven = _rotation.stage(doc, 'accounts', sel, {}, NOW, verified=[])
+    unproven = _rotation_stage.stage(doc, 'accounts', sel, {}, NOW, verified=[])
     assert unproven['batch'] == [] and unproven['skipped'][0] == dict(
         number='5000', reason='requesting device 1000 was not verified in this run', status='failed')
     doc['devices']['1000']['pending'] = '582914'
-    blocked = _rotation.stage(doc, 'accounts', ALL, {}, NOW)
+    blocked = _rotation_stage.stage(doc, 'accounts', ALL, {}, NOW)
     assert blocked['batch'] == [] and 'unresolved' in blocked['skipped'][0]['reason']
-
-
-def test_import_csv():
-    text = 'kind,number,password,device\ndevice,1000,111222,\naccount,5000,445566,1000\n'
-    imported = _rotation.import_rows(None, text, NOW)
-    assert (imported['added'], imported['kept']) == (2, 0)
-    assert imported['store']['accounts']['5000']['device'] == '1000'
-    again = _rotation.import_rows(imported['store'], text, NOW)
-    assert (again['added'], again['kept']) == (0, 2)
-    with pytest.raises(_rotation.StoreError, match='line 2'):
-        _rotation.import_rows(None, 'kind,number,password\nphone,x,1\n', NOW)
-    with pytest.raises(_rotation.StoreError, match='lacks the column'):
-        _rotation.import_rows(None, 'number,password\n', NOW)
 
 
 def test_a_new_pin_that_never_left_is_dropped_not_kept_as_sent():
     plan = staged(store(d1000=('OLD', None)))
-    done = _rotation.commit(plan, 'devices', [result('rejected', wrong=1, sent=False)], NOW)
+    done = _rotation_commit.commit(plan, 'devices', [result('rejected', wrong=1, sent=False)], NOW)
     entry = done['store']['devices']['1000']
     assert entry['pending'] is None and entry.get('sent', []) == [] and entry['quarantined']
-    lost = _rotation.commit(plan, 'devices', [result('unconfirmed', holds='current', sent=True)], NOW)
+    lost = _rotation_commit.commit(plan, 'devices', [result('unconfirmed', holds='current', sent=True)], NOW)
     assert lost['store']['devices']['1000']['pending'] == plan['batch'][0]['new_password']  # it left: kept
 
 
 def test_a_device_found_on_a_sent_pin_in_a_dry_run_does_not_request_accounts():
     doc = store(d1000=('OLD', None))
     doc['devices']['1000']['sent'] = [{'password': 'LATE', 'at': '2026-11-26T03:00:00Z'}]
-    plan = _rotation.stage(doc, 'devices', ALL, {}, NOW, planning=True)
+    plan = _rotation_stage.stage(doc, 'devices', ALL, {}, NOW, planning=True)
     assert plan['batch'][0]['candidates'] == ['LATE']
-    done = _rotation.commit(plan, 'devices', [result('would_change', holds='candidate', candidate=0)], NOW,
+    done = _rotation_commit.commit(plan, 'devices', [result('would_change', holds='candidate', candidate=0)], NOW,
                             check_mode=True)
     assert done['verified'] == []   # account requests would carry the stale stored PIN
-    real = _rotation.commit(_rotation.stage(doc, 'devices', ALL, {}, NOW), 'devices',
+    real = _rotation_commit.commit(_rotation_stage.stage(doc, 'devices', ALL, {}, NOW), 'devices',
                             [result('changed', candidate=0)], NOW)
     assert real['verified'] == ['1000']
-
-
-def test_an_import_resolves_a_quarantined_entry_and_keeps_what_the_pabx_may_still_count():
-    doc = store(d1000=('OLD', 'STAGED'))
-    doc['devices']['1000'].update(wrong_attempts=1, quarantined={'reason': 'x', 'at': 'y'})
-    text = 'kind,number,password\ndevice,1000,654321\n'
-    done = _rotation.import_rows(doc, text, NOW)
-    entry = done['store']['devices']['1000']
-    assert done['resolved'] == 1 and not entry.get('quarantined') and entry['current'] == '654321'
-    assert entry['wrong_attempts'] == 1 and entry['history'] == ['OLD'] and entry['sent'][0]['password'] == 'STAGED'
-    reset = _rotation.import_rows(doc, text, NOW, reset_attempts=True)
-    assert not reset['store']['devices']['1000'].get('wrong_attempts')
 
 
 def test_a_requesting_device_refused_mid_run_is_quarantined_and_its_accounts_keep_their_count():
     doc = store(d1000=('111222', None))
     doc['accounts']['5000'] = {'current': '445566', 'pending': None, 'history': [], 'changed_at': None,
                                'wrong_attempts': 1}
-    plan = _rotation.stage(doc, 'accounts', ALL, {}, NOW, verified=['1000'])
-    done = _rotation.commit(plan, 'accounts', [dict(result('error', wrong=1), sent=False, device_rejected=True)], NOW,
+    plan = _rotation_stage.stage(doc, 'accounts', ALL, {}, NOW, verified=['1000'])
+    done = _rotation_commit.commit(plan, 'accounts', [dict(result('error', wrong=1), sent=False, device_rejected=True)], NOW,
                             verified=['1000'])
     assert done['store']['devices']['1000']['quarantined'] and done['store']['devices']['1000']['wrong_attempts'] == 2
     assert done['store']['accounts']['5000']['wrong_attempts'] == 1 and done['verified'] == []
     assert done['store']['accounts']['5000']['pending'] is None and doc['devices']['1000'].get('quarantined') is None
 
 
-@pytest.mark.parametrize('text', [
-    '\ufeffkind;number;password\r\ndevice;1000;111222\r\n',      # Excel in pt-BR: BOM, semicolons, CRLF
-    'Kind , Number,PASSWORD\ndevice,1000,111222\n'])
-def test_import_reads_spreadsheet_exports(text):
-    assert _rotation.import_rows(None, text, NOW)['store']['devices']['1000']['current'] == '111222'
-
-
-def test_an_import_without_rows_is_an_error():
-    with pytest.raises(_rotation.StoreError, match='no rows'):
-        _rotation.import_rows(None, 'kind,number,password\n', NOW)
-
-
 def test_failures_of_a_silent_pabx_are_counted_apart():
     rows = [dict(status='failed', reason='verifica-senha for device 1000 got no answer: timed out'),
             dict(status='failed', reason='verifica-senha for device 1001 not sent: the PABX at x is not answering'),
             dict(status='failed', reason='HTTP 500')]
-    assert _rotation.summarize(rows)['unanswered'] == 2
-
-
-def test_pins_an_import_keeps_as_candidates_do_not_hold_the_entry_back():
-    doc = store(d1000=('OLD', None))
-    doc['devices']['1000']['quarantined'] = {'reason': 'x', 'at': 'y'}
-    imported = _rotation.import_rows(doc, 'kind,number,password\ndevice,1000,654321\n', NOW)['store']
-    assert imported['devices']['1000']['sent'][0]['password'] == 'OLD'
-    plan = _rotation.stage(imported, 'devices', dict(ALL, late_apply_hours=1), {}, NOW)
-    assert plan['batch'][0]['candidates'] == ['OLD'] and not plan['batch'][0]['verify_only']
+    assert _rotation_report.summarize(rows)['unanswered'] == 2
 
 
 def test_a_roster_from_a_pt_br_spreadsheet_is_read():
-    from ansible_collections.digitro.pabx.plugins.module_utils._roster import parse_csv
+    from ansible_collections.digitro.pabx.plugins.plugin_utils._roster import parse_csv
     rows = parse_csv('\ufeffDevice;Account;State\r\n100000;500000;logged_in\r\n')
     assert rows == [{'device': '100000', 'account': '500000', 'state': 'logged_in'}]
 
-
-def test_a_csv_without_a_header_line_is_refused_without_showing_its_first_row():
-    with pytest.raises(_rotation.StoreError) as raised:
-        _rotation.import_rows(None, 'device,1000,583920\ndevice,1001,672049\n', NOW)
-    assert 'lacks the column' in str(raised.value) and '583920' not in str(raised.value)

@@ -17,7 +17,9 @@ def test_take_apply_clear(tmp_path):
     journal.record('devices', '1000', 2)  # a module still finishing writes after the take: a new journal
     assert take(path) == {('devices', '1000'): 2, ('devices', '1001'): 0}  # newest last, nothing lost
     merged = apply(STORE, take(path))
-    assert merged['devices']['1000']['wrong_attempts'] == 2 and merged['devices']['1001']['wrong_attempts'] == 0
+    # raised to the journal's count, never lowered: a count the store holds and the journal does not (a disproved
+    # reset claim, a charged requesting device) stays
+    assert merged['devices']['1000']['wrong_attempts'] == 2 and merged['devices']['1001']['wrong_attempts'] == 1
     assert 'wrong_attempts' not in STORE['devices']['1000']  # the loaded store is left as it was
     assert clear(path) and take(path) == {} and not clear(path)
 

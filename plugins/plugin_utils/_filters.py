@@ -1,0 +1,52 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, digitro.pabx contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What every filter plugin of the collection does around its logic: plain values in, clear errors out."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import datetime
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.digitro.pabx.plugins.plugin_utils._roster import RosterError
+from ansible_collections.digitro.pabx.plugins.plugin_utils._store import TIME_FORMAT, StoreError
+
+# The logic's own errors, whose messages name numbers, rows and settings, never a PIN.
+EXPECTED = (StoreError, RosterError, ValueError, KeyError, TypeError)
+
+
+def guarded(function):
+    """A filter whose expected errors reach the play as one AnsibleFilterError naming the filter."""
+    def run(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except EXPECTED as exc:
+            raise AnsibleFilterError('%s: %s' % (function.__name__, exc))
+    run.__name__ = function.__name__
+    return run
+
+
+def plain(value):
+    """Ansible's tagged containers, as the plain dicts, lists and strings the logic expects."""
+    if isinstance(value, dict):
+        return dict((str(k), plain(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+def as_bool(value):
+    return value if isinstance(value, bool) else str(value).lower() in ('1', 'true', 'yes', 'on')
+
+
+def utc(text):
+    """A time as the roles pass it (``now(utc=True, fmt='%Y-%m-%dT%H:%M:%SZ')``)."""
+    try:
+        return datetime.datetime.strptime(str(text), TIME_FORMAT)
+    except ValueError:
+        raise AnsibleFilterError('now must be a UTC time like 2026-11-27T03:00:00Z')

@@ -1,0 +1,150 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, digitro.pabx contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The credential store of one PABX: its document, its schema, and what an entry may hold.
+
+Store document (kept encrypted by the role)::
+
+    {"schema": 2,
+     "devices":  {"1000": {"current": PIN, "pending": PIN or null, "history": [PIN...], "changed_at": ISO or null,
+                           "wrong_attempts": 0, "quarantined": null or {"reason": ..., "at": ISO},
+                           "sent": [{"password": PIN, "at": ISO}...]}},
+     "accounts": {"2000": {... same ..., "device": "1000"}}}
+
+``pending`` is the write-ahead record: it is saved before the PABX is asked
+to change anything. An entry with a pending PIN is settled by the next run by
+verification only, never by a second change, since the first may still apply
+late. ``sent`` keeps the PINs of changes that never showed, for as long as
+the PABX may still come to hold one. ``wrong_attempts`` counts the wrong
+passwords sent since the entry was last known good, across runs; once it
+reaches the budget, or no PIN the store knows is accepted, the entry is
+``quarantined``: nothing is sent for it until a person resolves it.
+Schema 1 stores (without the three new fields) are read as schema 2.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import datetime
+
+SCHEMA = 2
+SCHEMAS_READ = (1, 2)
+KINDS = ('devices', 'accounts')
+HISTORY_KEPT = 24
+SENT_KEPT = 5  # the newest sent-but-unseen (or replaced) PINs kept as candidates
+SENT_KEPT_DAYS = 30  # a change the PABX has not applied in a month will not be
+TIME_FORMAT = '%Y-%m-%dT%H:%M:%SZ'
+
+
+class StoreError(ValueError):
+    pass
+
+
+def empty_store():
+    return {'schema': SCHEMA, 'devices': {}, 'accounts': {}}
+
+
+def check_store(store):
+    """The store, if it is one this version understands (a schema 1 store is read as schema 2)."""
+    if not isinstance(store, dict) or not all(isinstance(store.get(kind), dict) for kind in KINDS):
+        raise StoreError('the credential store is not a digitro.pabx store (no devices and accounts sections)')
+    if store.get('schema') not in SCHEMAS_READ:
+        raise StoreError('the credential store has schema %r, which this version of digitro.pabx does not know '
+                         '(it reads %s): was it written by a newer version? Upgrade the collection'
+                         % (store.get('schema'), ' and '.join(str(v) for v in SCHEMAS_READ)))
+    return store
+
+
+def parse_time(text):
+    return datetime.datetime.strptime(text, TIME_FORMAT) if text else None
+
+
+def device_of(store, entry, default_device):
+    """The device an account's change is requested from: the entry's, else the role's default, else the lowest."""
+    return entry.get('device') or default_device or (min(store['devices']) if store['devices'] else None)
+
+
+def requesting_device(store, number, entry, default_device, verified=None):
+    """(device, problem): the device to request an account's change from, proven good in this run when
+    ``verified`` (the devices verified in this run) is given: its PIN travels in every account request."""
+    device = device_of(store, entry, default_device)
+    record = store['devices'].get(device) if device else None
+    if record is None:
+        return None, 'no device %sin the store to request the change from' % ('%s ' % device if device else '')
+    if record.get('quarantined'):
+        return None, 'requesting device %s is quarantined' % device
+    if record.get('pending'):
+        return None, 'requesting device %s has an unresolved password change' % device
+    if verified is not None and device not in verified:
+        return None, 'requesting device %s was not verified in this run' % device
+    return device, None
+
+
+def candidates(entry):
+    """PINs the PABX may hold instead of the current one, most likely first; a PIN never sent is not one."""
+    found = [entry['pending']] if entry.get('pending') else []
+    for sent in entry.get('sent') or []:
+        if sent['password'] not in found and sent['password'] != entry['current']:
+            found.append(sent['password'])
+    return found
+
+
+def writable(store, kind):
+    """A new store document sharing the entries, which the caller copies before it changes one.
+
+    A deep copy of ten thousand entries, twice per round, costs more than the round's own work.
+    """
+    store = dict(store)
+    store[kind] = dict(store[kind])
+    return store
+
+
+def normal(entry):
+    """The entry with the fields schema 1 lacks filled in, to compare entries of either schema."""
+    return dict(dict(wrong_attempts=0, quarantined=None, sent=[], pending=None), **entry)
+
+
+def keep_sent(sent, now):
+    recent = [s for s in sent if parse_time(s['at']) and now - parse_time(s['at']) < datetime.timedelta(
+        days=SENT_KEPT_DAYS)]
+    return recent[:SENT_KEPT]
+
+
+def claim_reset(entry, stamp, forced=False):
+    """(entry, trusted): a person's word that the PABX's count of wrong attempts was reset at the console.
+
+    Trusted, the count starts again from 0, and the claim is kept (``reset_claim``, with the count it replaced) until
+    the PABX answers: if it refuses a PIN before one is accepted, the console did not reset its count, and the
+    commit adds the replaced count back (``reset_refused``). After that, a claim is trusted only when ``forced``,
+    so that careless repeats cannot add up to a lockout.
+    """
+    if entry.get('reset_refused') and not forced:
+        return entry, False
+    entry = dict(entry, wrong_attempts=0, reset_claim={'at': stamp, 'from': int(entry.get('wrong_attempts') or 0)})
+    entry.pop('reset_refused', None)
+    return entry, True
+
+
+def settle_claim(entry, accepted, stamp):
+    """The entry with its reset claim settled by the PABX's answers (see ``claim_reset``); in place."""
+    claim = entry.get('reset_claim')
+    if not claim:
+        if accepted:
+            entry.pop('reset_refused', None)
+        return entry
+    if accepted:
+        entry.pop('reset_claim', None)
+        entry.pop('reset_refused', None)
+    elif int(entry.get('wrong_attempts') or 0) > 0:
+        entry['wrong_attempts'] = int(claim.get('from') or 0) + int(entry['wrong_attempts'])
+        entry['reset_refused'] = stamp
+        entry.pop('reset_claim', None)
+    return entry
+
+
+def budget_spent(wrong_attempts, max_wrong):
+    """Why an entry whose count reached the budget is quarantined, and what a person does about it."""
+    return ('%d wrong password(s) sent since it was last known good, the budget (digitro_max_wrong_attempts %d): set '
+            'a PIN at its console, then tell the store with resolve_passwords and digitro_reset_attempts=true'
+            % (wrong_attempts, max_wrong))

@@ -1,0 +1,222 @@
+"""The operator playbooks (show, set, resolve, remove, restore) against the emulator: what the helpdesk asks for,
+what a careless operator gives them, and that none of them loses a PIN or costs a lockout."""
+import os
+import subprocess
+
+import pytest
+
+from pabx_site import Site
+
+
+@pytest.fixture
+def site(start_emulator, tmp_path):
+    emulator = start_emulator(devices=6, accounts=2, dac_devices=0)
+    site = Site(emulator, tmp_path)
+    assert site.run('import_passwords.yml').returncode == 0
+    return site
+
+
+def devices(site):
+    return sorted(site.emulator.site['devices'])
+
+
+def assert_fails(run, *words):
+    assert run.returncode != 0, run.stdout
+    for word in words:
+        assert word in run.stdout + run.stderr, (word, run.stdout[-3000:])
+    assert 'Traceback' not in run.stdout + run.stderr
+
+
+def test_set_show_remove_and_restore_keep_every_pin(site):
+    first, second = devices(site)[:2]
+    before = site.store()['devices'][first]['current']
+
+    done = site.run('set_passwords.yml', {'digitro_passwords': {first: '583016'}})
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert site.emulator.state()['devices'][first]['password'] == '583016'
+    assert site.store()['devices'][first]['current'] == '583016'
+    assert '583016' not in done.stdout + done.stderr  # set never prints the PIN
+
+    shown = site.run('show_passwords.yml', {'digitro_numbers': '%s, %s' % (first, second)})
+    assert shown.returncode == 0, shown.stdout[-3000:]
+    assert 'device %s: PIN 583016; ok' % first in shown.stdout
+    assert 'device %s: PIN %s' % (second, site.store()['devices'][second]['current']) in shown.stdout
+
+    retired = site.run('remove_passwords.yml', {'digitro_numbers': second})
+    assert retired.returncode == 0, retired.stdout[-3000:]
+    store = site.store()
+    assert second not in store['devices'] and store['archive']['devices'][second]['removed_at']
+    rotated = site.run('rotate_passwords.yml', {'password_rotation_targets': 'all'})
+    assert rotated.returncode == 0, rotated.stdout[-3000:]
+    assert site.emulator.state()['devices'][second]['password'] == store['archive']['devices'][second]['current']
+
+    # restore the store as it was before the set: the PIN the PABX holds now stays a candidate
+    listing = site.run('restore_store.yml')
+    assert listing.returncode == 0 and '(the store as it is now)' in listing.stdout, listing.stdout[-3000:]
+    versions = sorted(int(name.split('.')[0]) for name in os.listdir(site.store_path + '.versions'))
+    oldest_with_before = [v for v in versions if v >= 1][0]
+    restored = site.run('restore_store.yml', {'digitro_store_version': oldest_with_before})
+    assert restored.returncode == 0, restored.stdout[-3000:]
+    store = site.store()
+    assert store['devices'][first]['current'] == before
+    assert second in store['devices'] and second not in store.get('archive', {}).get('devices', {})
+    # every entry rotated since went back to its old PIN, with the one the PABX holds as a candidate: the
+    # next rotation finds each without a lockout
+    again = site.run('rotate_passwords.yml', {'password_rotation_targets': 'all'})
+    assert again.returncode == 0, again.stdout[-3000:]
+    assert site.mismatched() == []
+    assert not any(record['locked'] for kind in ('devices', 'accounts') for record in site.emulator.state()[kind].values())
+
+
+def test_resolve_a_pin_changed_at_the_console(site):
+    first = devices(site)[0]
+    site.emulator.control(set_passwords=[['devices', first, '749130']])
+    rotated = site.run('rotate_passwords.yml', {'password_rotation_targets': first})
+    assert_fails(rotated, 'quarantined')
+    assert site.store()['devices'][first]['quarantined']
+
+    wrong = site.run('resolve_passwords.yml', {'digitro_passwords': {first: '123123'}})
+    assert_fails(wrong, 'device   %s       quarantined the PABX refused the PIN given; the entry stays quarantined' % first)
+    assert site.store()['devices'][first]['quarantined']
+    assert '123123' not in wrong.stdout + wrong.stderr
+
+    spent = site.run('resolve_passwords.yml', {'digitro_passwords': {first: '749130'}})
+    assert_fails(spent, 'digitro_reset_attempts=true', first)
+
+    site.emulator.control(set_passwords=[['devices', first, '749130']])  # set at the console: the count is reset
+    resolved = site.run('resolve_passwords.yml', {'digitro_passwords': {first: '749130'}, 'digitro_reset_attempts': True})
+    assert resolved.returncode == 0, resolved.stdout[-3000:]
+    entry = site.store()['devices'][first]
+    assert entry['current'] == '749130' and not entry['quarantined'] and entry['wrong_attempts'] == 0
+    assert site.run('rotate_passwords.yml', {'password_rotation_targets': first}).returncode == 0
+    assert site.mismatched() == [] and not site.emulator.state()['devices'][first]['locked']
+
+    # an import that verifies what it imported: the PIN the PABX refuses is quarantined, and the import fails
+    second, third = devices(site)[1:3]
+    csv = os.path.join(site.workdir, 'fix.csv')
+    with open(csv, 'w') as handle:
+        handle.write('\ufefftipo;ramal;senha\r\nramal;%s;%s\r\nramal;%s;284017\r\n'
+                     % (second, site.emulator.state()['devices'][second]['password'], third))
+    verified = site.run('import_passwords.yml', {'credential_store_import_csv': csv, 'credential_store_import_overwrite': True,
+                                                 'credential_store_import_verify': True})
+    assert_fails(verified, 'quarantined', third)
+    store = site.store()
+    assert store['devices'][third]['quarantined'] and not store['devices'][second].get('quarantined')
+    assert store['devices'][third]['wrong_attempts'] == 1 and not site.emulator.state()['devices'][third]['locked']
+
+
+def test_bad_operator_input_fails_before_the_pabx(site):
+    first, second = devices(site)[:2]
+    account = sorted(site.emulator.site['accounts'])[0]
+    device_of_account = site.store()['accounts'][account].get('device')
+    cases = [
+        ('set_passwords.yml', {'digitro_passwords': {first: 583016}}, ['not a quoted string', first]),
+        ('set_passwords.yml', {'digitro_passwords': {first: '111111'}}, ['breaks the PIN policy', 'digitro_pin_policy_exception']),
+        ('set_passwords.yml', {'digitro_passwords': {'99999': '583016', first: '５８３０１６'}},
+         ['its 1st number is not in the credential store', 'not ASCII digits']),
+        ('set_passwords.yml', {'digitro_passwords': 'not json'}, ['digitro_passwords must be a mapping']),
+        ('show_passwords.yml', {'digitro_numbers': '%s 99999' % first}, ['does not have: 99999']),
+        ('show_passwords.yml', {}, ['digitro_numbers is empty']),
+        ('remove_passwords.yml', {'digitro_numbers': 'abc'}, ['ASCII digits']),
+        ('restore_store.yml', {'digitro_store_version': 999}, ['is not one of the earlier versions']),
+    ]
+    if device_of_account:
+        cases.append(('remove_passwords.yml', {'digitro_numbers': device_of_account}, ['requesting device of account']))
+    store = site.store()
+    for playbook, variables, words in cases:
+        with open(site.emulator.log_file) as log:
+            requests = len(log.readlines())
+        assert_fails(site.run(playbook, variables), *words)
+        with open(site.emulator.log_file) as log:
+            assert len(log.readlines()) == requests, playbook  # nothing reached the PABX
+    assert site.store() == store
+
+
+# Found by attacking the operator tools (a careless operator repeating runs, typos in the PIN file).
+
+def test_reset_claims_that_the_pabx_disproves_never_add_up_to_a_lockout(site):
+    first, second = devices(site)[:2]
+    for attempt in range(3):
+        site.run('resolve_passwords.yml', {'digitro_passwords': {first: '%06d' % (271828 + attempt)},
+                                           'digitro_reset_attempts': True})
+    csv = os.path.join(site.workdir, 'wrong.csv')
+    for attempt in range(3):
+        with open(csv, 'w') as handle:
+            handle.write('kind,number,password\ndevice,%s,%06d\n' % (second, 314159 + attempt))
+        site.run('import_passwords.yml', {'credential_store_import_csv': csv, 'credential_store_import_overwrite': True,
+                                          'credential_store_import_verify': True,
+                                          'credential_store_import_reset_attempts': True})
+    store, state = site.store(), site.emulator.state()
+    for number in (first, second):
+        assert state['devices'][number]['most_in_a_row'] <= 2 and not state['devices'][number]['locked']
+        assert store['devices'][number]['quarantined'] and store['devices'][number]['reset_refused']
+    refused = site.run('resolve_passwords.yml', {'digitro_passwords': {first: state['devices'][first]['password']},
+                                                 'digitro_reset_attempts': True})
+    assert_fails(refused, 'digitro_reset_attempts=forced')
+    forced = site.run('resolve_passwords.yml', {'digitro_passwords': {first: state['devices'][first]['password']},
+                                                'digitro_reset_attempts': 'forced'})
+    assert forced.returncode == 0, forced.stdout[-3000:]
+    assert not site.store()['devices'][first]['quarantined']
+
+
+def test_a_restore_brings_back_a_retired_entry_with_the_pin_the_pabx_holds(site):
+    number = devices(site)[2]
+    assert site.run('set_passwords.yml', {'digitro_passwords': {number: '583016'}}).returncode == 0
+    assert site.run('remove_passwords.yml', {'digitro_numbers': number}).returncode == 0
+    oldest = min(int(name.split('.')[0]) for name in os.listdir(site.store_path + '.versions'))
+    assert site.run('restore_store.yml', {'digitro_store_version': oldest}).returncode == 0
+    entry = site.store()['devices'][number]
+    assert '583016' in [entry['current']] + [s['password'] for s in entry['sent']]
+    assert site.run('rotate_passwords.yml', {'password_rotation_targets': number}).returncode == 0
+    assert site.mismatched() == []
+
+
+def test_set_does_what_it_is_asked_whatever_the_inventory_and_repeats(site):
+    number = devices(site)[0]
+    done = site.run('set_passwords.yml', {'digitro_passwords': {' %s ' % number: '583016'},
+                                          'password_rotation_max_age_days': 90, 'password_rotation_pattern': '^9'})
+    assert done.returncode == 0, done.stdout[-3000:]
+    again = site.run('set_passwords.yml', {'digitro_passwords': {number: '583016'}})  # a job run twice
+    assert again.returncode == 0, again.stdout[-3000:]
+    assert site.emulator.state()['devices'][number]['password'] == '583016' and site.mismatched() == []
+    twice = site.run('set_passwords.yml', {'digitro_passwords': {number: '583016', ' %s' % number: '694027'}})
+    assert_fails(twice, '%s is given twice' % number)
+
+
+def test_a_typo_in_the_pin_file_never_prints_the_pin(site):
+    number = devices(site)[0]
+    pins = os.path.join(site.workdir, 'pins.yml')
+    with open(pins, 'w') as handle:
+        handle.write('digitro_passwords: {%s:482913}\n' % number)  # no space after the colon: one key
+    typo = subprocess.run(site.command('set_passwords.yml') + ['-e', '@' + pins], cwd=site.workdir, env=site.env,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert_fails(typo, 'its 1st key is not an extension or account number')
+    swapped = site.run('set_passwords.yml', {'digitro_passwords': {'482913': number}})
+    assert_fails(swapped, 'its 1st number is not in the credential store')
+    shown = site.run('show_passwords.yml', {'digitro_numbers': '%s:482913' % number})
+    assert_fails(shown, 'its 1st item')
+    for run in (typo, swapped, shown):
+        assert '482913' not in run.stdout + run.stderr
+
+
+def test_versions_another_secret_cannot_read_are_listed_as_such(site):
+    from ansible.parsing.vault import VaultLib, VaultSecret
+    with open(site.store_path, 'rb') as handle:
+        plain = VaultLib([('default', VaultSecret(site.secret.encode()))]).decrypt(handle.read())
+    assert site.run('remove_passwords.yml', {'digitro_numbers': devices(site)[3]}).returncode == 0  # a version
+    site.secret = site.env['DIGITRO_STORE_SECRET'] = 'n' * 32
+    with open(site.store_path, 'wb') as handle:
+        handle.write(VaultLib([('default', VaultSecret(site.secret.encode()))]).encrypt(plain))
+    listing = site.run('restore_store.yml')
+    assert listing.returncode == 0 and 'cannot be read with this store secret' in listing.stdout, listing.stdout[-2000:]
+
+
+def test_a_number_that_is_a_device_and_an_account_is_shown_as_both_and_never_guessed(site):
+    number = devices(site)[3]
+    csv = os.path.join(site.workdir, 'account.csv')
+    with open(csv, 'w') as handle:
+        handle.write('kind,number,password\naccount,%s,246801\n' % number)
+    assert site.run('import_passwords.yml', {'credential_store_import_csv': csv}).returncode == 0
+    shown = site.run('show_passwords.yml', {'digitro_numbers': number})
+    assert 'device %s: PIN' % number in shown.stdout and 'account %s: PIN 246801' % number in shown.stdout
+    assert_fails(site.run('remove_passwords.yml', {'digitro_numbers': number}), 'both as an extension and as an account')

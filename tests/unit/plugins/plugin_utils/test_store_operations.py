@@ -1,0 +1,170 @@
+"""The operator tools' rules on a store: what show prints, what set and resolve accept, how remove retires and how
+a restore keeps every PIN the PABX may hold. Messages never carry a PIN."""
+import datetime
+import random
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from ansible_collections.digitro.pabx.plugins.plugin_utils import _rotation_commit, _rotation_stage, _store
+from ansible_collections.digitro.pabx.plugins.plugin_utils import _store_operations as ops
+
+NOW = datetime.datetime(2026, 11, 27, 3, 0, 0)
+
+
+def entry(current, **fields):
+    return dict(dict(current=current, pending=None, history=[], changed_at=None, wrong_attempts=0, quarantined=None,
+                     sent=[]), **fields)
+
+
+def make_store():
+    doc = _store.empty_store()
+    doc['devices'] = {'1000': entry('482913'), '1001': entry('730164', pending='905182'),
+                      '1002': entry('613870', quarantined={'reason': 'refused', 'at': 'x'}, wrong_attempts=2)}
+    doc['accounts'] = {'2000': entry('5821', device='1000')}
+    return doc
+
+
+def test_show_prints_pins_and_states():
+    lines = ops.show(make_store(), '1000,1001 1002')
+    assert lines[0].startswith('device 1000: PIN 482913; ok;')
+    assert 'pending: a change to 905182 is in doubt' in lines[1]
+    assert 'quarantined since x: refused' in lines[2]
+
+
+@pytest.mark.parametrize('numbers, words', [
+    ('', 'digitro_numbers is empty'), ('1000 9999', 'does not have: 9999'), ('10 00x', 'ASCII digits'),
+    ({'1000': 1}, 'not a list'), ('１０００', 'ASCII digits')])
+def test_show_refuses_what_it_does_not_know(numbers, words):
+    with pytest.raises(_store.StoreError, match=words):
+        ops.show(make_store(), numbers)
+
+
+def test_set_refuses_entries_that_are_not_settled_and_pins_against_the_policy():
+    with pytest.raises(_store.StoreError) as caught:
+        ops.chosen(make_store(), {'1001': '583016', '1002': '583016', '1000': '111111', '2000': 5821, '77': '583016'},
+                   now=NOW)
+    message = str(caught.value)
+    for words in ('1001 has a change in doubt', '1002 is quarantined', '1000 PIN breaks the PIN policy',
+                  'PIN of 2000 is not a quoted string', 'its 5th number is not in the credential store'):
+        assert words in message
+    assert '583016' not in message and '111111' not in message
+    assert ops.chosen(make_store(), {'1000': '111111'}, policy_exception=True, now=NOW)['numbers'] == ['1000']
+
+
+def test_resolve_needs_the_budget_or_a_console_reset():
+    with pytest.raises(_store.StoreError, match='digitro_reset_attempts=true'):
+        ops.chosen(make_store(), {'1002': '613870'}, verify_only=True)
+    assert ops.chosen(make_store(), '{"1002": "613870"}', verify_only=True, reset_attempts=True)['devices'] == 1
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.dictionaries(st.one_of(st.sampled_from(['1000', '1001', '1002', '2000', '77']), st.text(max_size=6)),
+                       st.one_of(st.text(alphabet='0123456789', min_size=4, max_size=8),
+                                 st.text(alphabet='0123456789 x\u0663', min_size=4, max_size=8),
+                                 st.integers(min_value=1000)), min_size=1, max_size=4),
+       st.booleans())
+def test_no_pin_given_ever_reaches_a_message(passwords, verify_only):
+    try:
+        ops.chosen(make_store(), passwords, verify_only=verify_only, now=NOW)
+    except _store.StoreError as exc:
+        message = str(exc)
+        for pin in passwords.values():
+            named = any(str(pin) in str(key) for key in passwords) or str(pin) in '1000 1001 1002 2000'
+            assert named or str(pin) not in message, (pin, message)
+
+
+def test_stage_resolves_with_the_pin_given_only_and_settles_it_out_of_quarantine():
+    doc = make_store()
+    plan = _rotation_stage.stage(doc, 'devices', {'targets': ['1002']}, {}, NOW, rng=random.Random(1),
+                           given={'passwords': {'1002': '449102'}, 'verify_only': True, 'reset_attempts': True})
+    request = [r for r in plan['batch'] if r['device'] == '1002'][0]
+    assert request == dict(device='1002', device_password='449102', new_password='449102', candidates=[],
+                           wrong_attempts=0, verify_only=True)
+    accepted = dict(status='unchanged', holds='new', wrong_attempts=0)
+    verified = dict(status='verified', holds='current', wrong_attempts=0)
+    done = _rotation_commit.commit(plan, 'devices', [accepted if r['device'] == '1002' else verified for r in plan['batch']], NOW)
+    settled = done['store']['devices']['1002']
+    assert settled['current'] == '449102' and settled['quarantined'] is None and '613870' in settled['history']
+
+
+def test_a_refused_resolve_leaves_a_good_entry_alone():
+    doc = make_store()
+    plan = _rotation_stage.stage(doc, 'devices', {'targets': ['1000']}, {}, NOW, given={
+        'passwords': {'1000': '449102'}, 'verify_only': True})
+    results = [dict(status='rejected', wrong_attempts=1) if r['device'] == '1000' else
+               dict(status='verified', holds='current', wrong_attempts=0) for r in plan['batch']]
+    done = _rotation_commit.commit(plan, 'devices', results, NOW)
+    settled = done['store']['devices']['1000']
+    assert settled['current'] == '482913' and not settled['quarantined'] and settled['wrong_attempts'] == 1
+    assert [r['status'] for r in done['report'] if r['number'] == '1000'] == ['failed']
+
+
+def test_set_stages_the_pin_chosen():
+    plan = _rotation_stage.stage(make_store(), 'devices', {'targets': ['1000']}, {}, NOW, given={'passwords': {'1000': '583016'}})
+    assert plan['store']['devices']['1000']['pending'] == '583016'
+    assert [r['new_password'] for r in plan['batch'] if r['device'] == '1000'] == ['583016']
+
+
+def test_remove_archives_and_refuses_a_device_accounts_need():
+    with pytest.raises(_store.StoreError, match='requesting device of account'):
+        ops.remove(make_store(), '1000', NOW)
+    done = ops.remove(make_store(), '1000 2000', NOW)
+    assert done['removed'] == ['1000', '2000'] and '1000' not in done['store']['devices']
+    assert done['store']['archive']['devices']['1000']['removed_at'] == '2026-11-27T03:00:00Z'
+    assert ops.show(done['store'], '1000') == ['device 1000: retired 2026-11-27T03:00:00Z; its last PIN 482913']
+
+
+def test_restore_keeps_every_pin_of_the_present_store():
+    old = make_store()
+    present = make_store()
+    present['devices']['1000'] = entry('771203', history=['482913'], wrong_attempts=1, pending='650918')
+    present['devices']['1003'] = entry('284017')
+    del present['devices']['1001']
+    done = ops.restore(present, old, NOW)
+    restored = done['store']['devices']['1000']
+    assert restored['current'] == '482913' and restored['wrong_attempts'] == 1
+    assert [s['password'] for s in restored['sent']] == ['650918', '771203']
+    assert done['kept'] == ['1003'] and done['restored'] == ['1000'] and '1001' in done['store']['devices']
+    assert _store.candidates(restored) == ['650918', '771203']
+
+
+def test_a_restore_keeps_every_pin_in_doubt_and_its_wait():
+    version = _rotation_stage_free_store({'1000': entry('111111')})
+    sent = [{'password': pin, 'at': '2026-11-27T02:30:00Z'} for pin in ('444444', '555555', '666666')]
+    present = _rotation_stage_free_store({'1000': entry('222222', pending='333333', sent=sent)})
+    restored = ops.restore(present, version, NOW)['store']['devices']['1000']
+    assert [s['password'] for s in restored['sent']] == ['333333', '222222', '444444', '555555', '666666']
+    assert [s.get('imported', False) for s in restored['sent']] == [False, True, False, False, False]
+    assert sent[0] in restored['sent']  # its own time: the wait for a late change goes on
+
+
+def _rotation_stage_free_store(devices):
+    doc = _store.empty_store()
+    doc['devices'] = devices
+    return doc
+
+
+def test_a_trailing_newline_is_no_digit():
+    with pytest.raises(_store.StoreError, match='not ASCII digits'):
+        ops.chosen(make_store(), {'1000': '583016\n'}, policy_exception=True)
+    assert not ops.is_digits('1000\n')
+
+
+def test_show_lists_the_pins_in_doubt_of_a_retired_entry():
+    doc = make_store()
+    doc['devices']['1003'] = entry('111111', pending='222222', sent=[{'password': '333333', 'at': 'x'}])
+    retired = ops.remove(doc, '1003', NOW)['store']
+    line = ops.show(retired, '1003')[0]
+    assert line.startswith('device 1003: retired') and '222222' in line and '333333' in line
+
+
+def test_a_reset_claim_is_proven_by_the_pabx_and_trusted_once():
+    claimed, trusted = _store.claim_reset(entry('1', wrong_attempts=2), 'T1')
+    assert trusted and claimed['wrong_attempts'] == 0 and claimed['reset_claim'] == {'at': 'T1', 'from': 2}
+    refused = _store.settle_claim(dict(claimed, wrong_attempts=1), False, 'T2')
+    assert refused['wrong_attempts'] == 3 and refused['reset_refused'] == 'T2' and 'reset_claim' not in refused
+    assert _store.claim_reset(refused, 'T3') == (refused, False)
+    assert _store.claim_reset(refused, 'T3', forced=True)[1]
+    proven = _store.settle_claim(dict(claimed, wrong_attempts=0), True, 'T2')
+    assert 'reset_claim' not in proven and 'reset_refused' not in proven and proven['wrong_attempts'] == 0
