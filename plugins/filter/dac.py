@@ -7,7 +7,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.digitro.pabx.plugins.plugin_utils import _outcome, _roster
+from ansible_collections.digitro.pabx.plugins.plugin_utils import _roster
 from ansible_collections.digitro.pabx.plugins.plugin_utils._filters import as_bool, guarded, plain
 
 
@@ -37,8 +37,8 @@ def dac_report(results, blocked=None, check_mode=False, pabx=None):
 
 
 @guarded
-def exceeds_fail_percent(failed, due, max_fail_percent):
-    return _outcome.exceeds(int(failed), int(due), float(max_fail_percent))
+def dac_outcome(results, blocked, total, max_fail_percent, pabx):
+    return _roster.outcome(plain(results), plain(blocked), int(total), float(max_fail_percent), str(pabx))
 
 
 class FilterModule(object):
@@ -49,5 +49,5 @@ class FilterModule(object):
             'dac_gate': dac_gate,
             'dac_admit': dac_admit,
             'dac_report': dac_report,
-            'exceeds_fail_percent': exceeds_fail_percent,
+            'dac_outcome': dac_outcome,
         }

@@ -82,9 +82,18 @@ FIELD_KEYS = {
     'user_category': USER_CATEGORY, 'error': ERROR_FIELD,
 }
 OVERRIDE_KEYS = ('events_path', 'channel_id_field', 'slugs', 'fields')
-_SLUG = re.compile(r'^[A-Za-z0-9._~-]+$')
+NAME_MAX = 64     # a slug or a field name; a real one is a few words
+PATH_MAX = 128
+SHOWN_MAX = 10    # unknown keys listed in a message; more are counted
+# Printable characters only, no dot segment: a slug or path must name one resource, never another one above it.
+_SLUG = re.compile(r'^[A-Za-z0-9._~-]{1,%d}$' % NAME_MAX)
 _PATH = re.compile(r'^(/[A-Za-z0-9._~-]+)+$')
-_NAME = re.compile(r'^[^\s"]+$')
+_NAME = re.compile(r'^[^\s"\x00-\x1f\x7f-\x9f]{1,%d}$' % NAME_MAX)
+# The slug digitro_api_check sends its "surely unknown operation" to: an operation of the contract must not have it.
+PROBE_SLUG = 'digitro-check-api-no-such-operation'
+READ_OPERATIONS = (VERIFY_PASSWORD, VALIDATE_USER, DAC_QUERY)
+WRITE_OPERATIONS = (CHANGE_PASSWORD, DAC_LOGIN_LOGOUT)
+STOCK_WRITE_SLUGS = frozenset(OPERATIONS[name].slug for name in WRITE_OPERATIONS)
 
 
 class OverrideError(ValueError):
@@ -95,21 +104,61 @@ def _allowed(what, keys):
     return '%s; allowed: %s' % (what, ', '.join(sorted(keys)))
 
 
+def _listed(names):
+    """Some names for a message: at most SHOWN_MAX, each cut short, and how many more."""
+    names = sorted(names)
+    shown = [n if len(n) <= 40 else n[:37] + '...' for n in names[:SHOWN_MAX]]
+    more = len(names) - len(shown)
+    return ', '.join(shown) + (' and %d more' % more if more else '')
+
+
+def _dot_segment(text):
+    return text.strip('.') == ''
+
+
 def _renames(overrides, key, allowed, pattern, describe):
-    value = overrides.get(key) or {}
+    if key not in overrides:
+        return {}
+    value = overrides[key]
     if not isinstance(value, dict):
         raise OverrideError('api_overrides.%s must be a mapping (%s)' % (key, _allowed('keys', allowed)))
-    unknown = sorted(str(k) for k in value if k not in allowed)
+    unknown = [str(k) for k in value if k not in allowed]
     if unknown:
-        raise OverrideError(_allowed('api_overrides.%s has unknown key(s) %s' % (key, ', '.join(unknown)), allowed))
+        raise OverrideError(_allowed('api_overrides.%s has unknown key(s) %s' % (key, _listed(unknown)), allowed))
     for name, wire in value.items():
-        if not isinstance(wire, str) or not pattern.match(wire):
-            raise OverrideError('api_overrides.%s.%s must be %s' % (key, name, describe))
+        if not isinstance(wire, str) or not pattern.match(wire) or (pattern is _SLUG and _dot_segment(wire)):
+            raise OverrideError('api_overrides.%s.%s must be %s, at most %d characters'
+                                % (key, name, describe, NAME_MAX))
     chosen = list(value.values())
     twice = sorted(set(w for w in chosen if chosen.count(w) > 1))
     if twice:
         raise OverrideError('api_overrides.%s gives %s to two keys' % (key, ', '.join(twice)))
     return value
+
+
+def _check_fields(fields):
+    """No rename may make a secret field and another field trade places: a body would carry a PIN where the PABX
+    reads another value (the new PIN sent as the current one, a number sent as a new PIN)."""
+    secret_keys = set(k for k, name in FIELD_KEYS.items() if name in SECRET_FIELDS)
+    for key, wire in sorted(fields.items()):
+        stock_owner = [k for k, name in FIELD_KEYS.items() if name == wire and k != key]
+        if stock_owner and (key in secret_keys or stock_owner[0] in secret_keys):
+            raise OverrideError('api_overrides.fields.%s must not be %s, the name of the field %s: a secret field '
+                                'cannot trade names with another field' % (key, wire, stock_owner[0]))
+
+
+def _check_slugs(slugs):
+    """A read must never reach a write operation: digitro_api_check sends PINs to the reads only."""
+    derived = dict((name, slugs.get(name, op.slug)) for name, op in OPERATIONS.items())
+    writes = STOCK_WRITE_SLUGS | set(derived[name] for name in WRITE_OPERATIONS)
+    for name in READ_OPERATIONS:
+        if derived[name] in writes:
+            raise OverrideError('api_overrides.slugs.%s must not be %s, the slug of an operation that changes '
+                                'something' % (name, derived[name]))
+    for name, slug in sorted(derived.items()):
+        if slug == PROBE_SLUG:
+            raise OverrideError('api_overrides.slugs.%s must not be %s, the slug digitro_api_check uses for an '
+                                'operation that surely does not exist' % (name, PROBE_SLUG))
 
 
 class Contract(object):
@@ -160,23 +209,31 @@ def contract(overrides=None):
     """The ``Contract`` of ``overrides`` (the ``api_overrides`` shape); raises ``OverrideError`` when it is wrong.
 
     ``{"events_path": "/...", "channel_id_field": "...", "slugs": {operation: slug}, "fields": {key: name}}``,
-    every key optional; unknown keys are refused with the list of the allowed ones.
+    every key optional; unknown keys are refused with the list of the allowed ones, and so are an empty or
+    wrongly typed value, a dot segment, control characters, a name longer than NAME_MAX, a read operation given a
+    write operation's slug, and a secret field trading names with another field.
     """
     overrides = {} if overrides is None else overrides
     if not isinstance(overrides, dict):
         raise OverrideError(_allowed('api_overrides must be a mapping', OVERRIDE_KEYS))
-    unknown = sorted(str(k) for k in overrides if k not in OVERRIDE_KEYS)
+    unknown = [str(k) for k in overrides if k not in OVERRIDE_KEYS]
     if unknown:
-        raise OverrideError(_allowed('api_overrides has unknown key(s) %s' % ', '.join(unknown), OVERRIDE_KEYS))
-    events_path = overrides.get('events_path') or EVENTS_PATH
-    if not isinstance(events_path, str) or not _PATH.match(events_path) or events_path.startswith(REQUEST_PREFIX):
+        raise OverrideError(_allowed('api_overrides has unknown key(s) %s' % _listed(unknown), OVERRIDE_KEYS))
+    events_path = overrides.get('events_path', EVENTS_PATH)
+    if (not isinstance(events_path, str) or len(events_path) > PATH_MAX or not _PATH.match(events_path)
+            or events_path.startswith(REQUEST_PREFIX) or any(_dot_segment(p) for p in events_path.split('/')[1:])):
         raise OverrideError('api_overrides.events_path must be a path such as /events (letters, digits, -._~ '
-                            'between slashes, outside %s)' % REQUEST_PREFIX)
-    channel_id_field = overrides.get('channel_id_field') or CHANNEL_ID_FIELD
+                            'between slashes, no . or .. segment, at most %d characters, outside %s)'
+                            % (PATH_MAX, REQUEST_PREFIX))
+    channel_id_field = overrides.get('channel_id_field', CHANNEL_ID_FIELD)
     if not isinstance(channel_id_field, str) or not _NAME.match(channel_id_field):
-        raise OverrideError('api_overrides.channel_id_field must be a field name such as ID_CANAL')
+        raise OverrideError('api_overrides.channel_id_field must be a field name such as ID_CANAL (no spaces, '
+                            'quotes or control characters, at most %d characters)' % NAME_MAX)
     slugs = _renames(overrides, 'slugs', OPERATIONS, _SLUG, 'a slug such as verifica-senha (letters, digits, -._~)')
-    fields = _renames(overrides, 'fields', FIELD_KEYS, _NAME, 'a field name such as SENHA_DISPOSITIVO')
+    fields = _renames(overrides, 'fields', FIELD_KEYS, _NAME,
+                      'a field name such as SENHA_DISPOSITIVO (no spaces, quotes or control characters)')
+    _check_slugs(slugs)
+    _check_fields(fields)
     result = Contract(events_path, channel_id_field, slugs, fields)
     result.overrides = dict((k, overrides[k]) for k in OVERRIDE_KEYS if overrides.get(k))
     return result

@@ -9,8 +9,11 @@ Rules the probe keeps, so that it can be pointed at a production PABX:
 - it never sends a change: the write operations get an empty body ``{}``, which names no device and carries
   no password, and which a PABX must refuse (a missing field) without changing anything;
 - it never sends a PIN that was refused: each PIN given is sent first in one request, and again only once
-  the PABX accepted it; the only wrong password it can ever send is a given PIN that is not the current one,
-  once;
+  the PABX accepted it; across runs, a ``Ledger`` file keeps a salted hash of every PIN the PABX refused and each
+  number's wrong attempts caused by the probe, and no PIN is sent for a number the probe already cost a wrong
+  attempt until a person says its count was reset at the console; so the probe adds at most one wrong attempt
+  to a number, ever (it cannot see the attempts others made: docs/api-contract.md);
+- it never sends a PIN to a write operation's slug, nor any PIN in check mode;
 - whether an operation exists is told by comparing its answer to ``{}`` with the answer to ``{}`` of an
   operation that surely does not exist (assumed: the two differ, e.g. 400 and 404);
 - the evidence (HTTP status and body) is scrubbed of every secret given.
@@ -19,8 +22,12 @@ Rules the probe keeps, so that it can be pointed at a production PABX:
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import binascii
+import hashlib
 import json
+import os
 import re
+import tempfile
 import time
 
 from ansible_collections.digitro.pabx.plugins.module_utils import _api
@@ -28,7 +35,7 @@ from ansible_collections.digitro.pabx.plugins.module_utils._channel import Event
 from ansible_collections.digitro.pabx.plugins.module_utils._errors import ChannelError, PabxError, explain, scrub
 
 CONFIRMED, CONTRADICTED, NOT_CHECKED = 'confirmed', 'contradicted', 'not checked'
-UNKNOWN_SLUG = 'digitro-check-api-no-such-operation'
+UNKNOWN_SLUG = _api.PROBE_SLUG
 SETTING = 'digitro_api_overrides'
 EVIDENCE_MAX = 300
 # the order the operations' slugs are checked in (reads first) and the words of each

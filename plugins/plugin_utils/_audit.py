@@ -21,7 +21,8 @@ from ansible_collections.digitro.pabx.plugins.plugin_utils._store import (
     TIME_FORMAT, budget_spent, candidates, check_store, parse_time, requesting_device)
 
 FINDINGS = ('out_of_sync', 'quarantined', 'invalid_account', 'weak', 'old', 'age_unknown', 'unresolved', 'error')
-INFORMATIONAL = ('age_unknown',)  # worth reading, not worth failing a scheduled job for
+INFORMATIONAL = ('age_unknown',)
+BRIEF_ROWS = 20  # entries with findings shown in the job output; the report file has them all  # worth reading, not worth failing a scheduled job for
 
 
 def _askable(entry, max_wrong):
@@ -56,8 +57,8 @@ def quarantine_spent(store, kind, max_wrong, now):
                 store = dict(store)
                 store[kind] = dict(store[kind])
                 changed = True
-            store[kind][number] = dict(entry, quarantined={'reason': budget_spent(entry['wrong_attempts'], max_wrong),
-                                                          'at': stamp})
+            why = budget_spent(entry['wrong_attempts'], max_wrong)
+            store[kind][number] = dict(entry, quarantined={'reason': why, 'at': stamp})
     return store, changed
 
 
@@ -173,4 +174,11 @@ def render(result, header):
     the flagged rows, for machines). Never a PIN."""
     flagged = [row for row in result['rows'] if row['findings']]
     document = dict(header or {}, counts=result['counts'], entries=flagged)
-    return {'flagged': flagged, 'json': json.dumps(document, indent=2, sort_keys=True)}
+    return {'flagged': flagged, 'json': json.dumps(document, indent=2, sort_keys=True),
+            'table': table(flagged), 'brief': table(flagged[:BRIEF_ROWS])}
+
+
+def table(rows):
+    """Findings as aligned text lines, one per finding, for the report people read."""
+    return '\n'.join('  %-8s %-12s %-16s %s' % (row['kind'][:-1], row['number'], item['finding'], item['detail'])
+                     for row in rows for item in row['findings'])

@@ -129,13 +129,23 @@ def _top_level_keys(path):
     return set(str(key) for doc in _load(path) if isinstance(doc, dict) for key in doc)
 
 
-def _audit_stats():
+def _stats_names():
+    """The counts the roles hand to set_stats, built in Python: in an AWX workflow they reach the next job as extra
+    vars, where they must not read as misspellings."""
     try:
         from ansible_collections.digitro.pabx.plugins.plugin_utils._audit import FINDINGS
-        names = tuple(FINDINGS) + ('checked', 'healthy')
+        audit = tuple(FINDINGS) + ('checked', 'healthy')
     except Exception:  # the module broken or moved: still check, with the names it had
-        names = _AUDIT_STATS_FALLBACK
-    return set('digitro_audit_' + name for name in names)
+        audit = _AUDIT_STATS_FALLBACK
+    names = set('digitro_audit_' + name for name in audit)
+    try:
+        from ansible_collections.digitro.pabx.plugins.plugin_utils._rotation_report import stats
+        from ansible_collections.digitro.pabx.plugins.plugin_utils._roster import outcome
+        names.update(stats({}))
+        names.update(outcome([], [], 0, 100, '')['stats'])
+    except Exception:  # as above
+        pass
+    return names
 
 
 def compute():
@@ -161,7 +171,7 @@ def compute():
                 names.update(_identifiers(handle.read().decode('utf-8', 'replace')))
         except OSError:
             pass
-    names.update(_audit_stats())
+    names.update(_stats_names())
     return Known(options, names)
 
 

@@ -12,6 +12,7 @@ from it. Messages name rows, columns and numbers, never a PIN.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.digitro.pabx.plugins.plugin_utils._outcome import exceeds
 from ansible_collections.digitro.pabx.plugins.plugin_utils._spreadsheet import dict_reader
 from ansible_collections.digitro.pabx.plugins.module_utils._validation import check_number, check_password
 
@@ -271,3 +272,18 @@ def _retired(store, kind, number):
         return any(isinstance(e, dict) and str(e.get('number')) == number and e.get('kind') in (kind, kind[:-1])
                    for e in archive)
     return False
+
+
+def outcome(results, blocked, total, max_fail_percent, pabx):
+    """The counts AWX gets (``stats``) and why the run must fail (``verdict``, '' when it need not). Agents left
+    out because a stored PIN did not prove good count as failed: a person must look."""
+    results, blocked = results or [], blocked or []
+    failed = sum(1 for r in results if r.get('failed')) + len(blocked)
+    stats = {'digitro_dac_moved': sum(1 for r in results if r.get('changed')),
+             'digitro_dac_unchanged': sum(1 for r in results if r.get('status') == 'unchanged'),
+             'digitro_dac_failed': failed}
+    verdict = ''
+    if exceeds(failed, total, max_fail_percent):
+        verdict = ('%d of %d roster entries of %s failed (more than dac_sessions_max_fail_percent = %s%%); see above.'
+                   % (failed, total, pabx, max_fail_percent))
+    return {'stats': stats, 'verdict': verdict}

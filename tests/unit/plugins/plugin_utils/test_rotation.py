@@ -148,8 +148,8 @@ def test_a_success_resets_the_count():
 def test_commit_matches_results_by_position_not_by_echoed_number():
     plan = staged(store(d1000=('OLD', None)))
     masked = [dict(result('changed'), device='VALUE_SPECIFIED_IN_NO_LOG_PARAMETER')]
-    assert _rotation_commit.commit(plan, 'devices', masked, NOW)['store']['devices']['1000'][
-        'current'] == plan['batch'][0]['new_password']
+    done = _rotation_commit.commit(plan, 'devices', masked, NOW)
+    assert done['store']['devices']['1000']['current'] == plan['batch'][0]['new_password']
     with pytest.raises(_store.StoreError, match='did not finish'):
         _rotation_commit.commit(plan, 'devices', [], NOW)
 
@@ -158,12 +158,12 @@ def test_check_mode_settles_no_pin_but_records_the_ledger():
     doc = store(d1000=('OLD', None), d1001=('OLD1', None))
     plan = _rotation_stage.stage(doc, 'devices', ALL, {}, NOW, planning=True)
     done = _rotation_commit.commit(plan, 'devices', [result('would_change'), result('rejected', wrong=1)], NOW,
-                            check_mode=True)
+                                   check_mode=True)
     assert [r['status'] for r in done['report']] == ['would_rotate', 'quarantined']
     assert done['store']['devices']['1000']['current'] == 'OLD' and done['unsaved']
     assert done['store']['devices']['1001']['wrong_attempts'] == 1
     quiet = _rotation_commit.commit(_rotation_stage.stage(doc, 'devices', ALL, {}, NOW, planning=True), 'devices',
-                             [result('would_change'), result('would_change')], NOW, check_mode=True)
+                                    [result('would_change'), result('would_change')], NOW, check_mode=True)
     assert not quiet['unsaved']  # a dry run that spent nothing leaves the store as it was
 
 
@@ -188,7 +188,7 @@ def test_commit_takes_a_loop_over_chunks_and_reports_skipped_entries_once():
     rows = dict((r['number'], r['status']) for r in done['report'])
     assert rows == {'1000': 'rotated', '1001': 'failed', '1002': 'skipped'} and done['refused'] == ['1001']
     retry = _rotation_commit.commit(staged(done['store'], {'only': ['1001']}), 'devices', [result('changed')], NOW,
-                             previous_report=done['report'])
+                                    previous_report=done['report'])
     assert sorted((r['number'], r['status']) for r in retry['report']) == [
         ('1000', 'rotated'), ('1001', 'rotated'), ('1002', 'skipped')]
 
@@ -254,10 +254,10 @@ def test_a_device_found_on_a_sent_pin_in_a_dry_run_does_not_request_accounts():
     plan = _rotation_stage.stage(doc, 'devices', ALL, {}, NOW, planning=True)
     assert plan['batch'][0]['candidates'] == ['LATE']
     done = _rotation_commit.commit(plan, 'devices', [result('would_change', holds='candidate', candidate=0)], NOW,
-                            check_mode=True)
+                                   check_mode=True)
     assert done['verified'] == []   # account requests would carry the stale stored PIN
     real = _rotation_commit.commit(_rotation_stage.stage(doc, 'devices', ALL, {}, NOW), 'devices',
-                            [result('changed', candidate=0)], NOW)
+                                   [result('changed', candidate=0)], NOW)
     assert real['verified'] == ['1000']
 
 
@@ -267,7 +267,7 @@ def test_a_requesting_device_refused_mid_run_is_quarantined_and_its_accounts_kee
                                'wrong_attempts': 1}
     plan = _rotation_stage.stage(doc, 'accounts', ALL, {}, NOW, verified=['1000'])
     done = _rotation_commit.commit(plan, 'accounts', [dict(result('error', wrong=1), sent=False, device_rejected=True)], NOW,
-                            verified=['1000'])
+                                   verified=['1000'])
     assert done['store']['devices']['1000']['quarantined'] and done['store']['devices']['1000']['wrong_attempts'] == 2
     assert done['store']['accounts']['5000']['wrong_attempts'] == 1 and done['verified'] == []
     assert done['store']['accounts']['5000']['pending'] is None and doc['devices']['1000'].get('quarantined') is None
@@ -284,4 +284,3 @@ def test_a_roster_from_a_pt_br_spreadsheet_is_read():
     from ansible_collections.digitro.pabx.plugins.plugin_utils._roster import parse_csv
     rows = parse_csv('\ufeffDevice;Account;State\r\n100000;500000;logged_in\r\n')
     assert rows == [{'device': '100000', 'account': '500000', 'state': 'logged_in'}]
-

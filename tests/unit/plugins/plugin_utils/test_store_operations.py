@@ -77,7 +77,7 @@ def test_no_pin_given_ever_reaches_a_message(passwords, verify_only):
 def test_stage_resolves_with_the_pin_given_only_and_settles_it_out_of_quarantine():
     doc = make_store()
     plan = _rotation_stage.stage(doc, 'devices', {'targets': ['1002']}, {}, NOW, rng=random.Random(1),
-                           given={'passwords': {'1002': '449102'}, 'verify_only': True, 'reset_attempts': True})
+                                 given={'passwords': {'1002': '449102'}, 'verify_only': True, 'reset_attempts': True})
     request = [r for r in plan['batch'] if r['device'] == '1002'][0]
     assert request == dict(device='1002', device_password='449102', new_password='449102', candidates=[],
                            wrong_attempts=0, verify_only=True)
@@ -91,7 +91,7 @@ def test_stage_resolves_with_the_pin_given_only_and_settles_it_out_of_quarantine
 def test_a_refused_resolve_leaves_a_good_entry_alone():
     doc = make_store()
     plan = _rotation_stage.stage(doc, 'devices', {'targets': ['1000']}, {}, NOW, given={
-        'passwords': {'1000': '449102'}, 'verify_only': True})
+                                 'passwords': {'1000': '449102'}, 'verify_only': True})
     results = [dict(status='rejected', wrong_attempts=1) if r['device'] == '1000' else
                dict(status='verified', holds='current', wrong_attempts=0) for r in plan['batch']]
     done = _rotation_commit.commit(plan, 'devices', results, NOW)
