@@ -34,7 +34,7 @@ demo: $(DEMO_STAMP)  ## rotate passwords on a bundled emulator
 	$(BIN)/python scripts/demo.py
 
 test: $(STAMP)  ## every test: pytest suites, ansible-lint, ansible-test sanity, the ansible-core 2.16-2.20 smoke
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15 tests
 	$(MAKE) --no-print-directory lint sanity compat
 
 unit: $(STAMP)

@@ -22,9 +22,19 @@ def load(path=None):
     """The contract to serve: the stock one, or the overrides of a JSON file (the api_overrides shape)."""
     if not path:
         return api.STOCK
+
+    def pairs(items):
+        keys = [k for k, v in items]
+        twice = sorted(set(k for k in keys if keys.count(k) > 1))
+        if twice:
+            raise api.OverrideError('%s gives the key(s) %s twice' % (path, ', '.join(twice)[:200]))
+        return dict(items)
+
     with open(path) as handle:
         try:
-            overrides = json.load(handle)
-        except ValueError as exc:
-            raise api.OverrideError('%s is not JSON: %s' % (path, exc))
+            overrides = json.load(handle, object_pairs_hook=pairs)
+        except api.OverrideError:
+            raise
+        except (ValueError, RecursionError) as exc:
+            raise api.OverrideError('%s is not JSON: %s' % (path, str(exc)[:200]))
     return api.contract(overrides)

@@ -240,7 +240,7 @@ class Handler(BaseHTTPRequestHandler):
         """Keep the stream open until the client leaves or the channel is closed; send keep-alives."""
         last = time.monotonic()
         while not closing.is_set():
-            readable = select.select([self.connection], [], [], 0.2)[0]
+            readable = select.select([self.connection], [], [], 0.05)[0]  # a closed channel ends its stream at once
             if readable and not self.connection.recv(1, socket.MSG_PEEK):
                 return  # the client closed its end
             if time.monotonic() - last >= self.server.settings.keepalive:

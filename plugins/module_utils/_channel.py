@@ -16,6 +16,11 @@ import json
 import socket
 import threading
 
+try:
+    from urllib.parse import urlsplit
+except ImportError:  # Python 2
+    from urlparse import urlsplit
+
 from ansible_collections.digitro.pabx.plugins.module_utils import _api
 from ansible_collections.digitro.pabx.plugins.module_utils._errors import ChannelError, explain
 
@@ -39,6 +44,17 @@ def parse_sse(lines):
                 data.append(value)
 
 
+def redirect_host(location):
+    """The scheme and host of a redirect's Location, never its path or query (they may carry a token)."""
+    try:
+        parts = urlsplit(location)
+    except ValueError:
+        parts = None
+    if parts is None or not parts.hostname:
+        return 'another address on the same host'
+    return '%s://%s%s' % (parts.scheme or 'http', parts.hostname, ':%d' % parts.port if parts.port else '')
+
+
 class EventChannel(object):
     """One open event channel. ``open()`` blocks until the channel ID arrives."""
 
@@ -56,14 +72,24 @@ class EventChannel(object):
     def open(self):
         try:
             # The read timeout must outlast the PABX's keep-alive interval.
-            self._response = self._session.get(self._url, stream=True, timeout=(self._timeout, max(self._timeout, 60)))
+            # no redirect is followed: requests would send x-api-key along to whatever host the answer names
+            self._response = self._session.get(self._url, stream=True, timeout=(self._timeout, max(self._timeout, 60)),
+                                               allow_redirects=False)
         except Exception as exc:  # requests raises many types; all mean "no channel"
             # a TLS failure is an answer of sorts (a wrong setting, not a PABX that is down)
-            raise ChannelError('Could not open the event channel at %s: %s' % (self._url, explain(exc, self._url)),
-                               operation='open-channel', no_answer=type(exc).__name__ != 'SSLError')
+            tls = type(exc).__name__ == 'SSLError'
+            error = ChannelError('Could not open the event channel at %s: %s' % (self._url, explain(exc, self._url)),
+                                 operation='open-channel', no_answer=not tls)
+            error.tls = tls
+            raise error
         if self._response.status_code != 200:
             status = self._response.status_code
+            location = self._response.headers.get('Location') or ''
             self._response.close()
+            if 300 <= status < 400:
+                raise ChannelError('Opening the event channel failed: HTTP %d, a redirect to %s, which is not followed '
+                                   '(the API key would go along): set url to the address the PABX serves its API on'
+                                   % (status, redirect_host(location)), status=status, operation='open-channel')
             hint = {401: ' (check api_key)', 404: ' (check api_overrides.events_path: the PABX has no %s)'
                     % self._contract.events_path}.get(status, '')
             raise ChannelError('Opening the event channel failed: HTTP %d%s' % (status, hint), status=status,

@@ -81,16 +81,17 @@ def describe_target(body):
     return describe({'device': body.get(_api.DEVICE), 'account': body.get(_api.ACCOUNT)})
 
 
-def pabx_message(content, error_field=_api.ERROR_FIELD):
-    """What the PABX said, from a JSON error body or, failing that, the start of the text."""
+def pabx_message(content, error_field=_api.ERROR_FIELD, secrets=()):
+    """What the PABX said, from a JSON error body or, failing that, the start of the text; scrubbed of
+    ``secrets`` before it is cut (a cut first could split a secret and show its first characters)."""
     text = content.decode('utf-8', 'replace')
     try:
         data = json.loads(text)
         if isinstance(data, dict) and data.get(error_field):
-            return str(data[error_field])[:200]
-    except ValueError:
+            return scrub(str(data[error_field]), secrets)[:200]
+    except (ValueError, RecursionError):
         pass
-    return ' '.join(text.split())[:200]
+    return scrub(' '.join(text.split()), secrets)[:200]
 
 
 class AnswerTooSlow(Exception):
@@ -134,7 +135,7 @@ def _json_object(content, spec, target):
     """The JSON object of a 200 answer (an empty body counts as {})."""
     try:
         data = json.loads(content.decode('utf-8')) if content.strip() else {}
-    except ValueError:
+    except (ValueError, RecursionError):
         data = None
     if not isinstance(data, dict):
         raise PabxError('%s for %s: the PABX answered 200 with a body that is not a JSON object'
@@ -331,7 +332,7 @@ class PabxClient(object):
         status, content = self.exchange(spec, channel_id, json.dumps(body), target, secrets)
         if status == 200:
             return self.contract.from_wire(_json_object(content, spec, target))
-        said = scrub(pabx_message(content, self.contract.error_field), secrets)
+        said = pabx_message(content, self.contract.error_field, secrets)
         raise PabxError('%s for %s failed: HTTP %d %s%s' % (
             spec.slug, target, status, HTTP_REASONS.get(status, ''),
             ': %s' % said if said else ''), status=status, operation=spec.slug, target=target,

@@ -16,6 +16,8 @@ __metaclass__ = type
 
 import copy
 import fcntl
+import json
+import os
 import sys
 import time
 
@@ -31,6 +33,26 @@ from ansible_collections.digitro.pabx.plugins.module_utils._journal import Journ
 from ansible_collections.digitro.pabx.plugins.module_utils._validation import check_entry, check_url
 
 CONCURRENCY_MAX = 256
+OVERRIDES_ENV = 'DIGITRO_API_OVERRIDES'
+
+
+def overrides_from_json(name, text):
+    """The api_overrides of JSON ``text`` (an environment variable ``name``): strict JSON, no key given twice
+    (Ansible's dict option would also take key=value text, and the last of two equal keys, silently)."""
+    def pairs(items):
+        keys = [k for k, v in items]
+        twice = sorted(set(k for k in keys if keys.count(k) > 1))
+        if twice:
+            raise _api.OverrideError('%s gives the key(s) %s twice' % (name, ', '.join(twice)[:200]))
+        return dict(items)
+    try:
+        return json.loads(text, object_pairs_hook=pairs)
+    except _api.OverrideError:
+        raise
+    except (ValueError, RecursionError) as exc:  # the message says where, never the text itself
+        where = ' (line %d column %d: %s)' % (exc.lineno, exc.colno, exc.msg) if hasattr(exc, 'lineno') else ''
+        raise _api.OverrideError('%s is not valid JSON%s' % (name, where))
+
 
 CONNECTION_ARGSPEC = dict(
     # Not required=True: the check below names the variables that give them (Ansible's message would not).
@@ -40,7 +62,7 @@ CONNECTION_ARGSPEC = dict(
     ca_path=dict(type='path', fallback=(env_fallback, ['DIGITRO_CA_PATH'])),
     timeout=dict(type='float', default=10),
     channel_id=dict(type='int'),
-    api_overrides=dict(type='dict', fallback=(env_fallback, ['DIGITRO_API_OVERRIDES'])),  # JSON in the environment
+    api_overrides=dict(type='dict'),  # or DIGITRO_API_OVERRIDES, read as strict JSON by PabxModule.contract()
 )
 
 # How hard to push the PABX, and how runs of one PABX wait for each other (doc fragment digitro.pabx.execution).
@@ -175,7 +197,10 @@ class PabxModule(AnsibleModule):
 
     def contract(self):
         """The API contract under the PABX's names (``api_overrides``); raises _api.OverrideError when it is wrong."""
-        return _api.contract(self.params.get('api_overrides'))
+        overrides = self.params.get('api_overrides')
+        if overrides is None and os.environ.get(OVERRIDES_ENV):
+            overrides = overrides_from_json(OVERRIDES_ENV, os.environ[OVERRIDES_ENV])
+        return _api.contract(overrides)
 
     # -- run -----------------------------------------------------------------------------------
     def client(self):

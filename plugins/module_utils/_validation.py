@@ -34,7 +34,11 @@ def check_password(name, value):
 
 
 def check_url(name, value):
-    if not re.match(r'^https?://[^/\s:]+(:[0-9]{1,5})?(/\S*)?$', value or ''):
+    authority = re.split(r'[/?#]', (value or '').split('://', 1)[-1], maxsplit=1)[0]
+    if '@' in authority:  # the URL itself is never echoed: what stands before the @ may be a password
+        return ('%s must not carry a user name or password (user:password@host): give the PABX\'s address only, '
+                'and the API key as api_key (digitro_api_key); the value is not shown' % name)
+    if not re.match(r'^https?://[^/\s:@]+(:[0-9]{1,5})?(/\S*)?$', value or ''):
         return '%s must be an http:// or https:// URL with a host, such as https://pabx.example.com:8443' % name
     return None
 

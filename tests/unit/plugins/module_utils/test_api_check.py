@@ -46,5 +46,5 @@ def test_an_event_channel_elsewhere_names_events_path_and_checks_nothing_else(st
     checks = probe(emulator)
     assert [(c['id'], c['status']) for c in checks[:2]] == [('transport', 'contradicted'), ('opening_event', 'not checked')]
     assert checks[0]['setting'] == 'digitro_api_overrides.events_path' and 'HTTP 404' in checks[0]['evidence']
-    assert all(c['status'] == 'not checked' for c in checks[1:]) and len(checks) == 15
+    assert all(c['status'] == 'not checked' for c in checks[1:]) and len(checks) == 18
     assert 'op_verifica-senha' not in emulator.state()['stats']
