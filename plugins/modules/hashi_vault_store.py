@@ -30,7 +30,7 @@ extends_documentation_fragment:
   - digitro.pabx.controller_file.controller_action
 attributes:
   check_mode:
-    description: Reads, checks the generation and reports whether the store would change; writes nothing.
+    description: Reads, checks the generation and reports whether the store would change; writes nothing (the run lock is taken and released all the same).
     support: full
 requirements:
   - hvac (Python library, on the controller)
@@ -98,9 +98,47 @@ options:
       - Read this version of the store instead of the current one, for a restore. RV(generation) is still the
         current version, so that the restore saves with check-and-set on it.
     type: int
+  allow_deleted:
+    description:
+      - When reading the store, let a deleted or destroyed latest version read as an empty store (RV(exists) false,
+        RV(latest_deleted) true) at the current generation instead of failing - for a restore, which then saves
+        an earlier version with check-and-set on that generation.
+    type: bool
+    default: false
+  lock:
+    description:
+      - V(acquired) takes the run lock of the store, V(released) releases it. The lock is the secret
+        C(<path>.lock) beside the store in the same engine, written with check-and-set, holding an owner token,
+        the host, the process, the start and the expiry (never a secret).
+      - A lock held by another live run is waited for up to O(lock_timeout) seconds, then the task fails naming its
+        holder. A lock past its expiry, or whose process on this host is gone, is taken over (with a warning).
+      - Releasing needs O(lock_owner); a lock that another run took over meanwhile is left alone, with a warning.
+      - Taken and released in check mode too.
+    type: str
+    choices: [acquired, released]
+  lock_owner:
+    description: With O(lock=released), the owner token that O(lock=acquired) returned (RV(owner)).
+    type: str
+  lock_ttl:
+    description: With O(lock=acquired), how many seconds the lock stays valid (at least 60).
+    type: int
+    default: 14400
+  lock_timeout:
+    description: With O(lock=acquired), how many seconds to wait for another run to release the lock.
+    type: int
+    default: 600
+  break_lock:
+    description:
+      - With O(lock=acquired), take over a lock that another run holds. Only when sure that run is dead.
+    type: bool
+    default: false
+  lock_label:
+    description: With O(lock=acquired), a label of the run kept in the lock, such as the AWX job.
+    type: str
 notes:
   - The token needs a policy with C(read) on C(<mount>/data/<path>) and C(<mount>/metadata/<path>), and C(create)
-    and C(update) on C(<mount>/data/<path>).
+    and C(update) on C(<mount>/data/<path>); for the run lock, C(read), C(create) and C(update) on
+    C(<mount>/data/<path>.lock) and C(read) on C(<mount>/metadata/<path>.lock).
   - A missing secret reads as no store (RV(exists) false). An unreachable server, a denied permission, a missing
     mount or a mount that is not KV version 2 fail the task with a message that names neither the token nor a PIN.
   - KV keeps a limited number of versions per secret (C(max_versions), 10 by default on the engine).
@@ -191,6 +229,41 @@ skipped:
   returned: when O(list_versions) is true
   type: int
   sample: 0
+latest_deleted:
+  description: When reading, whether the latest version is deleted or destroyed (only with O(allow_deleted)).
+  returned: when reading the store
+  type: bool
+  sample: false
+owner:
+  description: With O(lock=acquired), the owner token of the lock, for O(lock_owner) when releasing it.
+  returned: when O(lock=acquired)
+  type: str
+  sample: 3f2a0c9e8b7d4e1fa2b3c4d5e6f70812
+host:
+  description: With O(lock=acquired), the host recorded as the lock's holder.
+  returned: when O(lock=acquired)
+  type: str
+  sample: awx-job-4711
+pid:
+  description: With O(lock=acquired), the process recorded as the lock's holder (the ansible-playbook process).
+  returned: when O(lock=acquired)
+  type: int
+  sample: 4242
+expires_at:
+  description: With O(lock=acquired), when the lock expires, YYYY-MM-DDTHH:MM:SSZ.
+  returned: when O(lock=acquired)
+  type: str
+  sample: "2026-12-01T06:00:00Z"
+path:
+  description: With O(lock=acquired), the lock secret's path in the engine.
+  returned: when O(lock=acquired)
+  type: str
+  sample: digitro-pabx/site-a.lock
+released:
+  description: With O(lock=released), whether this run's lock was released.
+  returned: when O(lock=released)
+  type: bool
+  sample: true
 version:
   description: With O(version), the version read.
   returned: when O(version) is given

@@ -20,6 +20,9 @@ import gzip
 import json
 import os
 import re
+import socket
+import time
+import uuid
 
 try:
     import hvac
@@ -44,6 +47,7 @@ ENVIRONMENT = (
     ('ca_cert', ('VAULT_CACERT', 'ANSIBLE_HASHI_VAULT_CA_CERT')),
 )
 TRUE = ('1', 'true', 'yes', 'on')
+LOCK_SUFFIX = '.lock'  # the run lock of a store: a secret beside it, in the same engine
 
 
 class StoreError(Exception):
@@ -61,6 +65,9 @@ def settings(args, environ=None):
     for option, names in ENVIRONMENT:
         if not found.get(option):
             found[option] = next((environ[name] for name in names if environ.get(name)), None)
+    for option in ('url', 'token', 'role_id', 'secret_id', 'namespace'):
+        if isinstance(found.get(option), str):  # a pasted value's newline or spaces: the Vault CLI trims them too
+            found[option] = found[option].strip() or None
     if found.get('validate_certs') is None:
         skip = environ.get('VAULT_SKIP_VERIFY', '')
         found['validate_certs'] = skip.lower() not in TRUE
@@ -102,6 +109,12 @@ class KV2Store(object):
         if not options.get('url'):
             raise StoreError('no Vault address: set VAULT_ADDR (the AWX credential type "Digitro PABX API" sets it '
                              'from its Vault address input) or credential_store_hashi_vault_url')
+        address = options['url']
+        if not re.match(r'^https?://[^/\s]+/?$', address):
+            raise StoreError('the Vault address %r is not a server address: give the scheme, host and port only, as '
+                             'in https://vault.example.com:8200 (no /v1 or other path) in VAULT_ADDR, the AWX '
+                             'credential or credential_store_hashi_vault_url' % scrub(address, ()))
+        options['url'] = address.rstrip('/')
         if not options.get('token') and not (options.get('role_id') and options.get('secret_id')):
             raise StoreError('no Vault credentials: set VAULT_TOKEN, or VAULT_ROLE_ID and VAULT_SECRET_ID for AppRole '
                              '(or the credential_store_hashi_vault_* variables)')
@@ -127,6 +140,9 @@ class KV2Store(object):
     def _explain(self, exc, doing):
         server = scrub(self.options.get('url') or '', ())
         if requests is not None and isinstance(exc, requests.exceptions.SSLError):
+            if 'WRONG_VERSION_NUMBER' in str(exc) or 'wrong version number' in str(exc):
+                return ('could not %s: the Vault server %s does not speak TLS on that port: use http:// in its '
+                        'address (VAULT_ADDR), or the port where it serves HTTPS' % (doing, server))
             return ('could not %s: the TLS certificate of the Vault server %s is not trusted; give its CA '
                     '(VAULT_CACERT, credential_store_hashi_vault_ca_cert)' % (doing, server))
         if requests is not None and isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)):
@@ -184,18 +200,27 @@ class KV2Store(object):
         except ValueError as exc:
             raise StoreError('version %s of the store %s cannot be read: %s' % (version, self.where, exc))
 
-    def read(self):
-        """(generation, store, metadata): the current version and its store; (0, None, None) when there is none."""
+    def read(self, allow_gone=False):
+        """(generation, store, metadata): the current version and its store; (0, None, None) when there is none.
+
+        With ``allow_gone`` (a restore), a deleted or destroyed latest version reads as an empty store at the
+        current generation, so that an earlier version can be listed and restored with check-and-set."""
         self.check_engine()
         meta = self.metadata()
         if not meta or not meta.get('current_version'):
             return 0, None, meta
         current = int(meta['current_version'])
-        if gone((meta.get('versions') or {}).get(str(current)) or {}):
-            raise StoreError('the latest version (%d) of the store %s is deleted or destroyed: undelete it (bao kv '
-                             'undelete -mount=%s -versions=%d %s) or restore an earlier version '
-                             '(digitro.pabx.restore_store); nothing was changed'
-                             % (current, self.where, self.mount, current, self.path))
+        state = (meta.get('versions') or {}).get(str(current)) or {}
+        if gone(state):
+            if allow_gone:
+                return current, None, meta
+            raise StoreError('the latest version (%d) of the store %s is %s: %srestore an earlier version with '
+                             'playbooks/restore_store.yml (it lists the versions it can read, and restores one with '
+                             '-e digitro_store_version=N); nothing was changed'
+                             % (current, self.where, 'destroyed' if state.get('destroyed') else 'deleted',
+                                'a destroyed version cannot be undeleted; ' if state.get('destroyed') else
+                                'undelete it (bao kv undelete -mount=%s -versions=%d %s), or '
+                                % (self.mount, current, self.path)))
         return current, self._version_data(current), meta
 
     def read_version(self, version):
@@ -241,6 +266,83 @@ class KV2Store(object):
                              'engine?' % (self.where, self.mount))
         return version
 
+    # --- the run lock: a secret beside the store, taken and released with check-and-set ------------------------
+    def _lock_read(self):
+        """(KV version of the lock secret, its record or None when free: none yet, released or deleted)."""
+        where = self.path + LOCK_SUFFIX
+        try:
+            meta = self.client.secrets.kv.v2.read_secret_metadata(path=where, mount_point=self.mount)['data']
+        except Exception as exc:
+            if hvac_exceptions is not None and isinstance(exc, hvac_exceptions.InvalidPath):
+                return 0, None
+            raise StoreError(self._explain(exc, 'read the run lock %s/%s' % (self.mount, where)))
+        current = int((meta or {}).get('current_version') or 0)
+        if not current or gone((meta.get('versions') or {}).get(str(current)) or {}):
+            return current, None
+        try:
+            answer = self.client.secrets.kv.v2.read_secret_version(
+                path=where, mount_point=self.mount, version=current, raise_on_deleted_version=False)
+        except Exception as exc:
+            if hvac_exceptions is not None and isinstance(exc, hvac_exceptions.InvalidPath):
+                return current, None
+            raise StoreError(self._explain(exc, 'read the run lock %s/%s' % (self.mount, where)))
+        record = (answer.get('data') or {}).get('data') or {}
+        return current, (record if record.get('owner') else None)
+
+    def _lock_write(self, record, version):
+        """Write the lock record with check-and-set on ``version``; False when another run wrote it first."""
+        where = self.path + LOCK_SUFFIX
+        try:
+            self.client.secrets.kv.v2.create_or_update_secret(path=where, secret=record, cas=version,
+                                                              mount_point=self.mount)
+        except Exception as exc:
+            if hvac_exceptions is not None and isinstance(exc, hvac_exceptions.InvalidRequest) \
+                    and 'check-and-set' in ' '.join(getattr(exc, 'errors', None) or []):
+                return False
+            raise StoreError(self._explain(exc, 'write the run lock %s/%s (the token needs create and update on '
+                                                '%s/data/%s too)' % (self.mount, where, self.mount, where)))
+        return True
+
+    def acquire_lock(self, pid, ttl, timeout, break_lock=False, label=None, sleep=2.0):
+        """Take the run lock of the store for ``ttl`` seconds: (record, the record taken over or None).
+
+        A lock held by another live run is waited for up to ``timeout`` seconds, then refused naming its holder. An
+        expired lock, one whose holder process on this host is gone, or (``break_lock``) any, is taken over."""
+        deadline = time.monotonic() + max(0, timeout)
+        host = socket.gethostname()
+        while True:
+            version, held = self._lock_read()
+            now = time.time()
+            stale = held is not None and (break_lock or float(held.get('expires') or 0) <= now
+                                          or dead_here(held, host))
+            if held is None or stale:
+                record = dict(owner=uuid.uuid4().hex, host=host, pid=int(pid), started_at=stamp(now),
+                              expires=int(now + ttl), expires_at=stamp(now + ttl), job=label or '')
+                if self._lock_write(record, version):
+                    return record, held
+                continue  # another run took it between the read and the write: look again
+            if time.monotonic() >= deadline:
+                raise StoreError(
+                    'the store %s is locked by another run: host %s, process %s, started %s, lock valid until %s%s. '
+                    'Waited %d seconds (credential_store_lock_timeout); nothing was sent to the PABX and nothing '
+                    'was saved. Run again when it has finished. Only if you are sure that run is dead (its job '
+                    'cancelled, its node lost), break the lock with -e credential_store_break_lock=true; an expired '
+                    'lock is taken over by itself.'
+                    % (self.where, held.get('host'), held.get('pid'), held.get('started_at'),
+                       held.get('expires_at'), (', job %s' % held['job']) if held.get('job') else '', timeout))
+            time.sleep(max(0.1, min(sleep, deadline - time.monotonic())))
+
+    def release_lock(self, owner):
+        """Release the run lock if ``owner`` holds it: (released, the holder's record when another run holds it)."""
+        for _attempt in range(5):
+            version, held = self._lock_read()
+            if held is None or held.get('owner') != owner:
+                return False, held
+            record = dict(owner='', released_at=stamp(time.time()), released_by=socket.gethostname())
+            if self._lock_write(record, version):
+                return True, None
+        return False, None
+
 
 def pack(store):
     """The KV secret of a store: the document compressed into one field, beside its counts.
@@ -275,7 +377,24 @@ def unpack(secret):
         raise ValueError('it is not a JSON object')
     document = dict(document)
     document.pop(GENERATION, None)  # the KV version is the generation
+    check_entries(document)
     return document
+
+
+def check_entries(document):
+    """Refuse a store (often a plain document written by hand) whose entries are not records with a PIN."""
+    for kind in ('devices', 'accounts'):
+        section = document.get(kind)
+        if section is None:
+            continue
+        if not isinstance(section, dict):
+            raise ValueError('its %s section is not a mapping of numbers to entries' % kind)
+        for number, entry in section.items():
+            if not isinstance(entry, dict) or not isinstance(entry.get('current'), str):
+                raise ValueError('its %s entry %s is not a record with the PIN as a string in "current" (as in '
+                                 '{"current": "<PIN>"}): correct the secret, or restore an earlier version with '
+                                 'playbooks/restore_store.yml' % (kind[:-1] if kind == 'devices' else 'account',
+                                                                  scrub(number, ())[:40]))
 
 
 def refused(where, expect, meta):
@@ -296,3 +415,23 @@ def saved_at(created_time):
     """KV's created_time (RFC 3339 with nanoseconds) as YYYY-MM-DDTHH:MM:SSZ."""
     match = re.match(r'(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)', created_time or '')
     return (match.group(1) + 'Z') if match else None
+
+
+def stamp(moment):
+    """A Unix time as YYYY-MM-DDTHH:MM:SSZ."""
+    return datetime.datetime.fromtimestamp(moment, datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def dead_here(held, host):
+    """Whether a lock's holder ran on this host and its process is gone (a run killed here)."""
+    if held.get('host') != host:
+        return False
+    try:
+        os.kill(int(held.get('pid')), 0)
+    except (TypeError, ValueError):
+        return False
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, owned by someone else
+        return False
+    return False

@@ -53,6 +53,12 @@ def check_store(store):
         raise StoreError('the credential store has schema %r, which this version of digitro.pabx does not know '
                          '(it reads %s): was it written by a newer version? Upgrade the collection'
                          % (store.get('schema'), ' and '.join(str(v) for v in SCHEMAS_READ)))
+    for kind in KINDS:  # a hand-edited store: a clear message, not a Python error further on
+        odd = next((number for number, entry in store[kind].items()
+                    if not isinstance(entry, dict) or not isinstance(entry.get('current'), str)), None)
+        if odd is not None:
+            raise StoreError('the credential store\'s %s entry %s is not a record with its PIN as a string in '
+                             '"current": correct the store, or restore an earlier version' % (kind, str(odd)[:40]))
     return store
 
 

@@ -49,11 +49,13 @@ class _Filenames(object):
 
 
 def injected_env(inputs, ca_file='', vault_ca_file=''):
-    """The environment AWX's injectors would set for a credential with these inputs."""
+    """The environment AWX's injectors would set for a credential with these inputs, by AWX's own rule
+    (awx/main/models/credential/__init__.py, inject_credential): a boolean input missing from the credential is
+    False, whatever the type's ``default`` says; a string input missing or empty renders as ''."""
     spec = credential_type()
-    defaults = dict((f['id'], f.get('default', False if f.get('type') == 'boolean' else ''))
-                    for f in spec['digitro_awx_credential_type_inputs']['fields'])
-    context = dict(defaults, **inputs)
+    context = dict((f['id'], False if f.get('type') == 'boolean' else '')
+                   for f in spec['digitro_awx_credential_type_inputs']['fields'])
+    context.update(inputs)
     context['tower'] = {'filename': _Filenames(pabx_ca=ca_file, vault_ca=vault_ca_file)}
     injectors = spec['digitro_awx_credential_type_injectors']
     return dict((name, jinja2.Template(template).render(**context)) for name, template in injectors['env'].items())
@@ -62,18 +64,20 @@ def injected_env(inputs, ca_file='', vault_ca_file=''):
 def test_credential_type_injects_what_the_collection_reads():
     spec = credential_type()
     fields = set(field['id'] for field in spec['digitro_awx_credential_type_inputs']['fields'])
-    assert fields == {'url', 'api_key', 'validate_certs', 'ca_cert', 'store_secret', 'vault_addr', 'vault_token',
-                      'vault_role_id', 'vault_secret_id', 'vault_namespace', 'vault_validate_certs', 'vault_ca_cert'}
-    env = injected_env({'url': 'https://pabx', 'api_key': 'k', 'validate_certs': True, 'store_secret': 's'})
-    assert env == {'DIGITRO_URL': 'https://pabx', 'DIGITRO_API_KEY': 'k', 'DIGITRO_VALIDATE_CERTS': 'True',
+    assert fields == {'url', 'api_key', 'skip_tls_verify', 'ca_cert', 'store_secret', 'vault_addr', 'vault_token',
+                      'vault_role_id', 'vault_secret_id', 'vault_namespace', 'vault_skip_verify', 'vault_ca_cert'}
+    # a credential without the booleans (AWX injects a missing boolean as False): TLS stays verified
+    env = injected_env({'url': 'https://pabx', 'api_key': 'k', 'store_secret': 's'})
+    assert env == {'DIGITRO_URL': 'https://pabx', 'DIGITRO_API_KEY': 'k', 'DIGITRO_VALIDATE_CERTS': 'true',
                    'DIGITRO_STORE_SECRET': 's', 'DIGITRO_CA_PATH': '', 'VAULT_ADDR': '', 'VAULT_TOKEN': '',
                    'VAULT_ROLE_ID': '', 'VAULT_SECRET_ID': '', 'VAULT_NAMESPACE': '', 'VAULT_SKIP_VERIFY': 'false',
                    'VAULT_CACERT': ''}
     env = injected_env({'api_key': 'k', 'vault_addr': 'https://vault:8200', 'vault_token': 't', 'ca_cert': 'PEM',
-                        'vault_ca_cert': 'PEM', 'vault_validate_certs': False}, '/tmp/a.pem', '/tmp/b.pem')
+                        'vault_ca_cert': 'PEM', 'vault_skip_verify': True, 'skip_tls_verify': True}, '/tmp/a.pem',
+                       '/tmp/b.pem')
     assert env['VAULT_ADDR'] == 'https://vault:8200' and env['VAULT_TOKEN'] == 't'
     assert env['DIGITRO_CA_PATH'] == '/tmp/a.pem' and env['VAULT_CACERT'] == '/tmp/b.pem'
-    assert env['VAULT_SKIP_VERIFY'] == 'true'
+    assert env['VAULT_SKIP_VERIFY'] == 'true' and env['DIGITRO_VALIDATE_CERTS'] == 'false'
     secret_fields = [f['id'] for f in spec['digitro_awx_credential_type_inputs']['fields'] if f.get('secret')]
     secret_vars = [name for name, template in spec['digitro_awx_credential_type_injectors']['env'].items()
                    if any(re.search(r'\b%s\b' % field, template) for field in secret_fields)]
@@ -189,8 +193,11 @@ def private_data_dir(tmp_path, emulator, collections, openbao):
         'credential_store_backend': 'hashi_vault', 'credential_store_hashi_vault_mount': 'secret',  # the template's
         'credential_store_import_csv': str(tmp_path / 'initial.csv'),
         'password_rotation_report_dir': str(tmp_path / 'reports'),
+        # AWX's own extra variable, and the journal and lock that awx_configure.yml passes (a persistent path)
+        'awx_job_id': 42, 'credential_store_journal_file': str(tmp_path / 'state' / '{{ inventory_hostname }}.journal'),
+        'credential_store_lock_file': str(tmp_path / 'state' / '{{ inventory_hostname }}.run.lock'),
         'digitro_pin_policy': {'length': 8}}))
-    env = injected_env({'url': emulator.url, 'api_key': API_KEY, 'validate_certs': True, 'vault_addr': openbao.url,
+    env = injected_env({'url': emulator.url, 'api_key': API_KEY, 'vault_addr': openbao.url,
                         'vault_token': openbao.token})
     env = dict((name, value) for name, value in env.items() if value)  # AWX sets them all; empty ones mean unset
     env.update(ANSIBLE_COLLECTIONS_PATH=collections)

@@ -96,6 +96,11 @@ def test_import_rotate_and_the_versions_as_history(start_emulator, tmp_path, ope
             assert record['password'] in known
 
 
+def vault_lock(openbao, site):
+    """The run lock secret beside the site's store ({} when there is none)."""
+    return (openbao.request('GET', 'secret/data/%s.lock' % site.vault_path).get('data') or {}).get('data') or {}
+
+
 def test_a_second_writer_is_refused_by_check_and_set(start_emulator, tmp_path, openbao):
     site = vault_site(start_emulator, tmp_path, openbao)
     before = site.store()
@@ -109,22 +114,32 @@ def test_a_second_writer_is_refused_by_check_and_set(start_emulator, tmp_path, o
             'check-and-set write and nothing was saved') in text, text[-2000:]
     after = site.store()
     assert after['generation'] == 2 and after['marker'] == 'another run' and after['devices'] == before['devices']
-    # two whole runs at once on two controllers (two run locks, as two AWX execution nodes): one writer wins
-    # each save, the other is refused; no PIN is lost
+    # two whole runs at once on two controllers (two run lock files, as two AWX execution nodes): the lock secret
+    # beside the store in Vault orders them; the second waits, then fails naming the holder, and writes nothing
     lock = os.path.join(site.workdir, 'other-node.run.lock')
     first = subprocess.Popen(site.command(HOLD, {'store_hold_seconds': 6, 'store_hold_marker': '90001'}),
                              cwd=site.workdir, env=site.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     first_lock = os.path.join(site.workdir, 'credentials', HOST + '.run.lock')
     deadline = time.monotonic() + 60
-    while not read_holder(first_lock) and first.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.1)  # the first run holds its lock: it loads now, and saves 6 s later
-    second = site.run(HOLD, {'store_hold_seconds': 0, 'store_hold_marker': '90002', 'credential_store_lock_file': lock})
+    while not vault_lock(openbao, site).get('owner') and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)  # the first run holds its locks: it loads now, and saves 6 s later
+    assert read_holder(first_lock), first.communicate(timeout=60)[0][-3000:]
+    second = site.run(HOLD, {'store_hold_seconds': 0, 'store_hold_marker': '90002', 'credential_store_lock_file': lock,
+                             'credential_store_lock_timeout': 1})
     first_output = first.communicate(timeout=300)[0]
-    assert second.returncode == 0, second.stdout[-3000:]
-    assert first.returncode != 0 and 'Vault refused the check-and-set write' in ' '.join(first_output.split())
+    text = ' '.join(second.stdout.split())
+    assert second.returncode != 0 and 'is locked by another run: host' in text and 'credential_store_break_lock' in text, \
+        text[-2000:]
+    assert first.returncode == 0, first_output[-3000:]
     final = site.store()
-    assert final['devices']['90002']['current'] == '434343' and '90001' not in final['devices']
+    assert final['devices']['90001']['current'] == '434343' and '90002' not in final['devices']
     assert final['generation'] == 4
+    released = vault_lock(openbao, site)
+    assert released['owner'] == '' and released['released_at']
+    # the lock free again, the other node runs
+    again = site.run(HOLD, {'store_hold_seconds': 0, 'store_hold_marker': '90002', 'credential_store_lock_file': lock})
+    assert again.returncode == 0, again.stdout[-3000:]
+    assert site.store()['devices']['90002']['current'] == '434343'
 
 
 def test_a_killed_run_then_a_rerun_lose_nothing_and_leave_no_pin_on_disk(start_emulator, tmp_path, openbao):

@@ -50,3 +50,37 @@ def test_messages_name_no_secret():
     assert hv.scrub('https://user:pw@vault:8200/v1 token abc', ['abc']) == 'https://vault:8200/v1 token ********'
     message = hv.refused('secret/digitro-pabx/a at https://v', 3, {'current_version': 5})
     assert 'generation 3, now 5' in message and 'nothing was saved' in message
+
+
+def test_pasted_values_are_trimmed_and_addresses_checked(tmp_path):
+    found = hv.settings({'url': ' https://v:8200\n', 'token': 'tok\n', 'secret_id': ' s '}, {'HOME': str(tmp_path)})
+    assert (found['url'], found['token'], found['secret_id']) == ('https://v:8200', 'tok', 's')
+    assert hv.settings({'token': ' \n'}, {'HOME': str(tmp_path)})['token'] is None
+    for address in ('v:8200', '127.0.0.1:8200', 'https://v:8200/v1', 'https://v:8200/v1/', 'ftp://v'):
+        with pytest.raises(hv.StoreError) as caught:
+            hv.KV2Store({'url': address, 'token': 'secret-token'}, 'secret', 'p')
+        assert 'is not a server address' in str(caught.value) and 'secret-token' not in str(caught.value)
+
+
+@pytest.mark.parametrize('document, named', [
+    ({'schema': 2, 'devices': {'100000': '123456'}, 'accounts': {}}, 'device entry 100000'),
+    ({'schema': 2, 'devices': {}, 'accounts': {'500': {'current': 1234}}}, 'account entry 500'),
+    ({'schema': 2, 'devices': ['100000'], 'accounts': {}}, 'devices section'),
+])
+def test_a_hand_edited_store_is_refused_naming_the_entry(document, named):
+    with pytest.raises(ValueError) as caught:
+        hv.unpack(document)
+    assert named in str(caught.value) and '123456' not in str(caught.value)
+    assert hv.unpack({'schema': 2, 'devices': {'1': {'current': '1'}}, 'accounts': {}})['devices']
+
+
+def test_a_lock_of_a_process_gone_on_this_host_is_stale():
+    import os
+    import socket
+    import subprocess
+    gone = subprocess.Popen(['true'])
+    gone.wait()
+    host = socket.gethostname()
+    assert hv.dead_here({'host': host, 'pid': gone.pid}, host)
+    assert not hv.dead_here({'host': host, 'pid': os.getpid()}, host)
+    assert not hv.dead_here({'host': 'elsewhere', 'pid': gone.pid}, host)
