@@ -8,7 +8,6 @@ slug or field name changes the client and the emulator together, and serves
 the variant of ``--api-overrides FILE`` with the same ``contract()`` the
 client's ``api_overrides`` option goes through.
 """
-import json
 import importlib.util
 import os
 
@@ -23,18 +22,6 @@ def load(path=None):
     if not path:
         return api.STOCK
 
-    def pairs(items):
-        keys = [k for k, v in items]
-        twice = sorted(set(k for k in keys if keys.count(k) > 1))
-        if twice:
-            raise api.OverrideError('%s gives the key(s) %s twice' % (path, ', '.join(twice)[:200]))
-        return dict(items)
-
     with open(path) as handle:
-        try:
-            overrides = json.load(handle, object_pairs_hook=pairs)
-        except api.OverrideError:
-            raise
-        except (ValueError, RecursionError) as exc:
-            raise api.OverrideError('%s is not JSON: %s' % (path, str(exc)[:200]))
+        overrides = api.overrides_from_json(path, handle.read())
     return api.contract(overrides)

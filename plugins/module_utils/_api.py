@@ -18,6 +18,7 @@ callers always use the names of this table; the client translates them on the wi
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
 import re
 from collections import namedtuple
 
@@ -240,3 +241,21 @@ def contract(overrides=None):
 
 
 STOCK = Contract()
+
+
+def overrides_from_json(name, text):
+    """The api_overrides of JSON ``text`` (from ``name``: an environment variable, a file): strict JSON, no key given twice
+    (Ansible's dict option would also take key=value text, and the last of two equal keys, silently)."""
+    def pairs(items):
+        keys = [k for k, v in items]
+        twice = sorted(set(k for k in keys if keys.count(k) > 1))
+        if twice:
+            raise OverrideError('%s gives the key(s) %s twice' % (name, ', '.join(twice)[:200]))
+        return dict(items)
+    try:
+        return json.loads(text, object_pairs_hook=pairs)
+    except OverrideError:
+        raise
+    except (ValueError, RecursionError) as exc:  # the message says where, never the text itself
+        where = ' (line %d column %d: %s)' % (exc.lineno, exc.colno, exc.msg) if hasattr(exc, 'lineno') else ''
+        raise OverrideError('%s is not valid JSON%s' % (name, where))

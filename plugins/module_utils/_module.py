@@ -16,7 +16,6 @@ __metaclass__ = type
 
 import copy
 import fcntl
-import json
 import os
 import sys
 import time
@@ -34,24 +33,6 @@ from ansible_collections.digitro.pabx.plugins.module_utils._validation import ch
 
 CONCURRENCY_MAX = 256
 OVERRIDES_ENV = 'DIGITRO_API_OVERRIDES'
-
-
-def overrides_from_json(name, text):
-    """The api_overrides of JSON ``text`` (an environment variable ``name``): strict JSON, no key given twice
-    (Ansible's dict option would also take key=value text, and the last of two equal keys, silently)."""
-    def pairs(items):
-        keys = [k for k, v in items]
-        twice = sorted(set(k for k in keys if keys.count(k) > 1))
-        if twice:
-            raise _api.OverrideError('%s gives the key(s) %s twice' % (name, ', '.join(twice)[:200]))
-        return dict(items)
-    try:
-        return json.loads(text, object_pairs_hook=pairs)
-    except _api.OverrideError:
-        raise
-    except (ValueError, RecursionError) as exc:  # the message says where, never the text itself
-        where = ' (line %d column %d: %s)' % (exc.lineno, exc.colno, exc.msg) if hasattr(exc, 'lineno') else ''
-        raise _api.OverrideError('%s is not valid JSON%s' % (name, where))
 
 
 CONNECTION_ARGSPEC = dict(
@@ -199,7 +180,7 @@ class PabxModule(AnsibleModule):
         """The API contract under the PABX's names (``api_overrides``); raises _api.OverrideError when it is wrong."""
         overrides = self.params.get('api_overrides')
         if overrides is None and os.environ.get(OVERRIDES_ENV):
-            overrides = overrides_from_json(OVERRIDES_ENV, os.environ[OVERRIDES_ENV])
+            overrides = _api.overrides_from_json(OVERRIDES_ENV, os.environ[OVERRIDES_ENV])
         return _api.contract(overrides)
 
     # -- run -----------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 import pytest
 
 from ansible_collections.digitro.pabx.plugins.module_utils import _api, _api_check
-from ansible_collections.digitro.pabx.plugins.module_utils._module import overrides_from_json
 from ansible_collections.digitro.pabx.plugins.module_utils._validation import check_url
 
 
@@ -132,9 +131,9 @@ def test_renames_that_keep_fields_apart_are_taken():
 ])
 def test_the_environment_variable_is_strict_json(text, message):
     with pytest.raises(_api.OverrideError) as raised:
-        overrides_from_json('DIGITRO_API_OVERRIDES', text)
+        _api.overrides_from_json('DIGITRO_API_OVERRIDES', text)
     assert message in str(raised.value)
-    assert overrides_from_json('X', '{"slugs": {"verify_password": "v"}}') == {'slugs': {'verify_password': 'v'}}
+    assert _api.overrides_from_json('X', '{"slugs": {"verify_password": "v"}}') == {'slugs': {'verify_password': 'v'}}
 
 
 def test_a_url_with_a_user_or_password_is_refused_without_echoing_it():
