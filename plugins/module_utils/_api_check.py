@@ -23,12 +23,19 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import binascii
+import fcntl
 import hashlib
 import json
 import os
 import re
+import socket
 import tempfile
 import time
+
+try:
+    from urllib.parse import urlsplit
+except ImportError:  # Python 2
+    from urlparse import urlsplit
 
 from ansible_collections.digitro.pabx.plugins.module_utils import _api
 from ansible_collections.digitro.pabx.plugins.module_utils._channel import EventChannel
@@ -92,6 +99,9 @@ class Answer(object):
         return self.status == 403 and any(w in lowered for w in LOCKED_WORDS)
 
 
+_HELD = {}  # the ledger locks this process holds, by path
+
+
 class Ledger(object):
     """What earlier check_api runs learnt about the PINs given, in a small JSON file (``path``).
 
@@ -105,9 +115,13 @@ class Ledger(object):
 
     def __init__(self, path, url):
         self.path = path
-        self.url = url
+        self.pabx = canonical_pabx(url)
         self.data = {'salt': binascii.hexlify(os.urandom(16)).decode(), 'numbers': {}}
-        if path and os.path.exists(path):
+        self.lock = None
+        if not path:
+            return
+        self.lock = self._locked(path + '.lock')
+        if os.path.exists(path):
             try:
                 with open(path) as handle:
                     data = json.load(handle)
@@ -118,9 +132,39 @@ class Ledger(object):
                                  'restore it, or remove it once you know no extension is near its lockout'
                                  % (path, type(exc).__name__))
             self.data = data
+        for record in self.data['numbers'].values():
+            if record.get('in_flight'):  # a run killed while a PIN was on its way: it may have counted
+                record['wrong_attempts'] = int(record.get('wrong_attempts') or 0) + 1
+                record.update(at=record['in_flight'].get('at'), why='a request with a PIN was cut off (a killed run?) '
+                              'and may have counted')
+                record.pop('in_flight')
+        self.save()  # before any PIN leaves: a ledger that cannot be written stops the probe here
+
+    @staticmethod
+    def _locked(path):
+        """One probe per ledger at a time: two at once would each send the PIN the other's refusal records. Held
+        until the process ends (a module run is one probe)."""
+        if os.path.abspath(path) in _HELD:
+            return _HELD[os.path.abspath(path)]
+        try:
+            directory = os.path.dirname(os.path.abspath(path))
+            if not os.path.isdir(directory):
+                os.makedirs(directory, 0o700)
+            handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except (IOError, OSError) as exc:
+            raise ProbeAbort('the check_api ledger %s cannot be written (%s): it records the PINs the PABX refuses, '
+                             'so nothing was sent; give a writable reports directory' % (path[:-5], exc.strerror))
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except (IOError, OSError):
+            os.close(handle)
+            raise ProbeAbort('another check_api run holds the ledger %s: run one at a time (nothing was sent)'
+                             % path[:-5])
+        _HELD[os.path.abspath(path)] = handle
+        return handle
 
     def _key(self, kind, number):
-        return '%s %s %s' % (self.url, kind, number)
+        return '%s %s %s' % (self.pabx, kind, number)
 
     def _hash(self, pin):
         digest = hashlib.pbkdf2_hmac('sha256', pin.encode('utf-8'), self.data['salt'].encode(), self.ITERATIONS)
@@ -135,6 +179,11 @@ class Ledger(object):
         if pin and self._hash(pin) in record.get('refused', []):
             return ('the PABX refused this PIN for %s %s in an earlier check_api run (%s): it is never sent again; '
                     'give the current PIN' % (kind, number, record.get('at')))
+        if record.get('wrong_attempts') and record.get('reset_refused'):
+            return ('check_api cost %s %s a wrong attempt after a reset at the console was said to be done (%s): no '
+                    'further reset is taken for it, since the PABX may count more wrong attempts than check_api knows; '
+                    'check at the console that it is not locked and which PIN it holds, and check that PIN by logging '
+                    'in on a phone' % (kind, number, record.get('reset_refused')))
         if record.get('wrong_attempts'):
             return ('check_api already cost %s %s a wrong attempt (%s, %s) that no accepted PIN has cleared: no PIN '
                     'is sent for it until its count of wrong attempts is reset at the PABX console and check_api runs '
@@ -142,11 +191,26 @@ class Ledger(object):
                     % (kind, number, record.get('at'), record.get('why')))
         return None
 
+    def sending(self, kind, number, pin):
+        """A request with ``pin`` is about to leave: on disk first, so that a kill in flight still counts it."""
+        record = self.data['numbers'].setdefault(self._key(kind, number), {'refused': [], 'wrong_attempts': 0})
+        record['in_flight'] = {'at': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}
+        self.save()
+
+    def answered(self, kind, number):
+        """The PABX answered the request in flight (whatever it said is recorded by its caller)."""
+        record = self.data['numbers'].get(self._key(kind, number))
+        if record and record.pop('in_flight', None) is not None:
+            self.save()
+
     def refused(self, kind, number, pin, why):
         """A wrong attempt the probe caused (or may have: a timeout); ``pin`` None: not the PIN's fault."""
         record = self.data['numbers'].setdefault(self._key(kind, number), {'refused': [], 'wrong_attempts': 0})
+        record.pop('in_flight', None)
         record['wrong_attempts'] += 1
         record.update(at=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), why=why)
+        if record.pop('after_reset', None):  # the reset a person said was done did not hold
+            record['reset_refused'] = record['at']
         if pin and self._hash(pin) not in record['refused']:
             record['refused'].append(self._hash(pin))
         self.save()
@@ -154,8 +218,10 @@ class Ledger(object):
     def accepted(self, kind, number):
         """The PABX accepted a PIN of this number: its count of wrong attempts is back to 0 (assumed)."""
         record = self.data['numbers'].get(self._key(kind, number))
-        if record and record.get('wrong_attempts'):
+        if record and (record.get('wrong_attempts') or record.get('in_flight') or record.get('after_reset')):
             record.update(wrong_attempts=0, why=None)
+            for field in ('in_flight', 'after_reset', 'reset_refused'):
+                record.pop(field, None)
             self.save()
 
     def reset(self, numbers):
@@ -163,8 +229,8 @@ class Ledger(object):
         PINs stay refused)."""
         for kind, number in numbers:
             record = self.data['numbers'].get(self._key(kind, number))
-            if record:
-                record.update(wrong_attempts=0, why=None)
+            if record and record.get('wrong_attempts') and not record.get('reset_refused'):
+                record.update(wrong_attempts=0, why=None, after_reset=True)  # taken once: proven by the next answer
         self.save()
 
     def save(self):
@@ -185,6 +251,22 @@ class Ledger(object):
             if os.path.exists(temporary):
                 os.unlink(temporary)
             raise
+
+
+def canonical_pabx(url):
+    """The PABX a URL reaches, spelt one way (its addresses and port), so that another spelling of the same URL
+    (a host name, upper case, 127.1) finds the same ledger records."""
+    parts = urlsplit(url or '')
+    host = (parts.hostname or '').lower()
+    try:
+        port = parts.port or (443 if parts.scheme == 'https' else 80)
+    except ValueError:
+        port = 0
+    try:
+        host = ','.join(sorted(set(info[4][0] for info in socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM))))
+    except (socket.error, UnicodeError, ValueError):
+        pass  # unresolvable here: the host as written (lower case)
+    return '%s:%d' % (host, port)
 
 
 def check(key, assumption, status, evidence, setting=None, advice=None, run_again=False):
@@ -337,11 +419,15 @@ class Probe(object):
         """Why no request may carry ``pin`` for ``kind`` ``number`` now (None: it may)."""
         if not self.send_pins:
             return 'check mode: no PIN is sent (run without --check to check it)'
-        return self.ledger.refusal(kind, number, pin)
+        refusal = self.ledger.refusal(kind, number, pin)
+        if refusal is None:
+            self.ledger.sending(kind, number, pin)
+        return refusal
 
     def no_answer_to_pin(self, kind, number, pin):
         """The advice for a request with a PIN that got no answer; a possible wrong attempt goes on the ledger."""
         if not self.maybe_processed:
+            self.ledger.answered(kind, number)  # it never reached the PABX
             return 'not checked in this run: run check_api again'
         self.ledger.refused(kind, number, pin, 'a request with this PIN got no answer and may have counted')
         words = ('the request with the PIN of %s %s may have reached the PABX without its answer reaching check_api: '
@@ -611,6 +697,7 @@ class Probe(object):
         if answer is None:
             self.skip(key, words, evidence, self.no_answer_to_pin(kind, number, pin), run_again=True)
             return True
+        self.ledger.answered(kind, number)
         if answer.status >= 500:
             self.skip(key, words, evidence, 'the PABX answered a server error, which shows nothing: run check_api '
                       'again', run_again=True)
