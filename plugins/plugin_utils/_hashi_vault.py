@@ -18,6 +18,7 @@ import base64
 import datetime
 import gzip
 import json
+import math
 import os
 import re
 import socket
@@ -313,11 +314,11 @@ class KV2Store(object):
         while True:
             version, held = self._lock_read()
             now = time.time()
-            stale = held is not None and (break_lock or float(held.get('expires') or 0) <= now
-                                          or dead_here(held, host))
+            stale = held is not None and (break_lock or self._expiry(held) <= now or dead_here(held, host))
             if held is None or stale:
                 record = dict(owner=uuid.uuid4().hex, host=host, pid=int(pid), started_at=stamp(now),
-                              expires=int(now + ttl), expires_at=stamp(now + ttl), job=label or '')
+                              expires=int(now + ttl), expires_at=stamp(now + ttl), job=label or '',
+                              machine=machine(), pid_start=process_start(pid))
                 if self._lock_write(record, version):
                     return record, held
                 continue  # another run took it between the read and the write: look again
@@ -331,6 +332,18 @@ class KV2Store(object):
                     % (self.where, held.get('host'), held.get('pid'), held.get('started_at'),
                        held.get('expires_at'), (', job %s' % held['job']) if held.get('job') else '', timeout))
             time.sleep(max(0.1, min(sleep, deadline - time.monotonic())))
+
+    def _expiry(self, held):
+        """When a held lock expires; a lock whose expiry cannot be read (edited by hand) is refused, not guessed."""
+        try:
+            expires = float(held.get('expires') or 0)
+        except (TypeError, ValueError):
+            expires = float('nan')
+        if not math.isfinite(expires):
+            raise StoreError('the run lock %s.lock holds an expires field this collection cannot read (edited by hand?): '
+                             'nothing was sent to the PABX. If no run of this PABX is active, break it with '
+                             '-e credential_store_break_lock=true' % self.where)
+        return expires
 
     def release_lock(self, owner):
         """Release the run lock if ``owner`` holds it: (released, the holder's record when another run holds it)."""
@@ -422,16 +435,39 @@ def stamp(moment):
     return datetime.datetime.fromtimestamp(moment, datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
 
 
+def machine():
+    """This boot of this machine, and this process's pid namespace: where a pid means the same process. Two
+    containers with one host name have pid namespaces of their own, and see each other's pids as gone."""
+    try:
+        with open('/proc/sys/kernel/random/boot_id') as handle:
+            boot = handle.read().strip()
+        return '%s/%d' % (boot, os.stat('/proc/self/ns/pid').st_ino)
+    except (IOError, OSError):
+        return ''
+
+
+def process_start(pid):
+    """When process ``pid`` started (clock ticks since boot), to tell it from a later process given the same pid."""
+    try:
+        with open('/proc/%d/stat' % int(pid)) as handle:
+            return int(handle.read().rsplit(')', 1)[1].split()[19])
+    except (IOError, OSError, ValueError, IndexError):
+        return None
+
+
 def dead_here(held, host):
-    """Whether a lock's holder ran on this host and its process is gone (a run killed here)."""
-    if held.get('host') != host:
+    """Whether a lock's holder ran here (this host, boot and pid namespace) and its process is gone, or its pid
+    now belongs to another process (a run killed here). Anything unsure counts as alive."""
+    if held.get('host') != host or not held.get('machine') or held.get('machine') != machine():
         return False
     try:
-        os.kill(int(held.get('pid')), 0)
+        pid = int(held.get('pid'))
+        os.kill(pid, 0)
     except (TypeError, ValueError):
         return False
     except ProcessLookupError:
         return True
     except OSError:  # exists, owned by someone else
-        return False
-    return False
+        pass
+    started = process_start(pid)
+    return held.get('pid_start') is not None and started is not None and started != held.get('pid_start')

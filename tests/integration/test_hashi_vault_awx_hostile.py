@@ -98,6 +98,12 @@ def test_an_awx_job_without_a_persistent_journal_refuses_before_the_pabx(start_e
     accepted = site.run('rotate_passwords.yml', {'awx_job_id': 4712, 'credential_store_journal_ephemeral': True,
                                                  'digitro_dry_run': True})
     assert accepted.returncode == 0, accepted.stdout[-3000:]
+    # the defaults spelt another way are still the defaults
+    creds = os.path.join(site.workdir, 'credentials')
+    spelt = site.run('rotate_passwords.yml', {'awx_job_id': 4713, 'digitro_dry_run': True,
+                                              'credential_store_journal_file': creds + '//pabx1.journal',
+                                              'credential_store_lock_file': creds + '/./pabx1.run.lock'})
+    assert spelt.returncode != 0 and 'this run is an AWX job (4713)' in ' '.join(spelt.stdout.split())
 
 
 def test_awx_jobs_killed_with_a_persistent_journal_never_lock_an_extension(start_emulator, tmp_path, openbao):
