@@ -80,7 +80,9 @@ def test_a_lock_of_a_process_gone_on_this_host_is_stale():
     import subprocess
     gone = subprocess.Popen(['true'])
     gone.wait()
-    host = socket.gethostname()
-    assert hv.dead_here({'host': host, 'pid': gone.pid}, host)
-    assert not hv.dead_here({'host': host, 'pid': os.getpid()}, host)
-    assert not hv.dead_here({'host': 'elsewhere', 'pid': gone.pid}, host)
+    host, here = socket.gethostname(), hv.machine()
+    assert hv.dead_here({'host': host, 'pid': gone.pid, 'machine': here}, host)
+    assert not hv.dead_here({'host': host, 'pid': os.getpid(), 'machine': here,
+                             'pid_start': hv.process_start(os.getpid())}, host)
+    assert not hv.dead_here({'host': 'elsewhere', 'pid': gone.pid, 'machine': here}, host)
+    assert not hv.dead_here({'host': host, 'pid': gone.pid}, host)  # a record that cannot say where: alive
