@@ -39,7 +39,7 @@ def test_an_unwritable_ledger_stops_the_probe_before_any_pin(start_emulator, tmp
     blocker.write_text('x')
     emulator, site, device = _site(start_emulator, tmp_path)
     extra = {'password_rotation_report_dir': str(blocker / 'reports')}
-    runs = [site.run('check_api.yml', extra) for _ in range(3)]
+    runs = [site.run('check_api.yml', extra) for _run in range(3)]
     assert all(r.returncode != 0 for r in runs)
     record = emulator.state()['devices'][device]
     # the ledger's writability is checked before any PIN is sent; at most one wrong attempt
@@ -50,7 +50,7 @@ def test_two_runs_at_once_cost_at_most_one_wrong_attempt(start_emulator, tmp_pat
     emulator, site, device = _site(start_emulator, tmp_path)
     command = site.command('check_api.yml')
     procs = [subprocess.Popen(command, cwd=site.workdir, env=site.env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL) for _ in range(2)]
+                              stderr=subprocess.DEVNULL) for _job in range(2)]
     for proc in procs:
         proc.wait(timeout=300)
     record = emulator.state()['devices'][device]
