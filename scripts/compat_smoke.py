@@ -156,7 +156,10 @@ class Version:
 
     def rotation(self, site):
         self.playbook('import', site, 'import_passwords.yml')
-        self.playbook('rotate', site, 'rotate_passwords.yml')
+        # a progress line a twentieth of a second: shown from the action plugin's thread in a worker, on every version
+        output = self.playbook('rotate', site, 'rotate_passwords.yml', {'digitro_progress_interval': 0.05})
+        if 'entries done' not in output:
+            raise StepFailed('rotate', 'no progress line in the output (see %s)' % self.log)
         seeded = site.emulator.site
         unchanged = [n for kind in ('devices', 'accounts') for n, pin in site.emulator.passwords(kind).items()
                      if pin == seeded[kind][n]['password']]

@@ -41,4 +41,13 @@ options:
         for its own timeouts. V(0) turns it off.
     type: int
     default: 5
+  progress_file:
+    description:
+      - A file the module rewrites every second while a C(batch) runs, with how many entries are done, how many
+        failed, and the total, as a JSON object with the keys C(done), C(failed) and C(total); never a number or a
+        password.
+      - The collection's action plugin sets one of its own when the module runs on the controller (with
+        C(delegate_to=localhost), as the roles run it) and shows the counts in the job output every C(digitro_progress_interval)
+        seconds (default V(5); V(0) shows none). Set it only to watch a module that runs on another host.
+    type: path
 '''

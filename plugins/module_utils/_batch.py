@@ -32,13 +32,24 @@ def guarded(worker):
     return run
 
 
-def run_batch(entries, worker, concurrency):
-    """Apply ``worker`` to every entry, at most ``concurrency`` at a time; results in entry order."""
+def run_batch(entries, worker, concurrency, on_result=None):
+    """Apply ``worker`` to every entry, at most ``concurrency`` at a time; results in entry order.
+    ``on_result(result)`` is called as each entry finishes (progress)."""
     run = guarded(worker)
+    if on_result is not None:
+        run = _reporting(run, on_result)
     if concurrency <= 1 or len(entries) <= 1:
         return [run(entry) for entry in entries]
     with ThreadPoolExecutor(max_workers=min(concurrency, len(entries))) as pool:
         return list(pool.map(run, entries))
+
+
+def _reporting(run, on_result):
+    def run_and_report(entry):
+        result = run(entry)
+        on_result(result)
+        return result
+    return run_and_report
 
 
 def poll(check, timeout, attempts=3, sleep=time.sleep):

@@ -29,6 +29,7 @@ from ansible_collections.digitro.pabx.plugins.module_utils._entry import describ
 from ansible_collections.digitro.pabx.plugins.module_utils._client import PabxClient, REQUESTS_IMPORT_ERROR, stop_when_orphaned
 from ansible_collections.digitro.pabx.plugins.module_utils._errors import PabxError
 from ansible_collections.digitro.pabx.plugins.module_utils._journal import Journal, read_counts
+from ansible_collections.digitro.pabx.plugins.module_utils._progress import ProgressFile
 from ansible_collections.digitro.pabx.plugins.module_utils._validation import check_entry, check_url
 
 CONCURRENCY_MAX = 256
@@ -53,6 +54,7 @@ EXECUTION_ARGSPEC = dict(
     lock_file=dict(type='path'),
     lock_timeout=dict(type='float', default=600),
     breaker_threshold=dict(type='int', default=5),
+    progress_file=dict(type='path'),
 )
 
 # The wrong-attempt budget, for the modules that send passwords (doc fragment digitro.pabx.budget).
@@ -204,7 +206,7 @@ class PabxModule(AnsibleModule):
         stop_when_orphaned(client)
         try:
             client.channel_id()  # fail fast, once, on a bad URL, key or certificate
-            results = run_batch(entries, lambda entry: worker(client, entry), self.params['concurrency'])
+            results = self._run_batch(entries, lambda entry: worker(client, entry))
             if client.breaker_open:
                 self.warn('the PABX stopped answering (%s): the entries after that were not sent, and every '
                           'pending PIN is kept' % client.breaker_reason)
@@ -215,6 +217,13 @@ class PabxModule(AnsibleModule):
             client.close()
             if lock is not None:
                 lock.close()  # closing the file releases the lock
+
+    def _run_batch(self, entries, worker):
+        """run_batch, counting the finished entries in ``progress_file`` when there is one."""
+        if not self.params.get('progress_file'):
+            return run_batch(entries, worker, self.params['concurrency'])
+        with ProgressFile(self.params['progress_file'], len(entries)) as progress:
+            return run_batch(entries, worker, self.params['concurrency'], on_result=progress.count)
 
     def _take_lock(self):
         """Hold ``lock_file`` exclusively while the module works (released by the OS if the process dies)."""

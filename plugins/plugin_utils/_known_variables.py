@@ -30,6 +30,7 @@ COLLECTION_VARIABLES = frozenset((
     'digitro_numbers', 'digitro_passwords', 'digitro_pin_policy_exception', 'digitro_reset_attempts',
     'digitro_store_version',
     'digitro_api_overrides',  # the PABX's own names for the assumed API (docs/api-contract.md)
+    'digitro_progress_interval',  # seconds between progress lines of a module's batch (plugin_utils/_progress_display.py)
 ))
 
 # The counts the password_audit role hands to set_stats are built in Python (module_utils/_audit.py);

@@ -14,7 +14,8 @@ def exceeds(failed, due, max_fail_percent):
 
 
 def chunks(total, size):
-    """The bounds of the module runs over a batch of ``total`` entries, ``size`` at a time (the last shorter)."""
-    size = max(int(size), 1)
+    """The bounds of the module runs over a batch of ``total`` entries, ``size`` at a time (the last shorter);
+    ``size`` 0: all in one run."""
+    size = int(size) if int(size) > 0 else max(int(total), 1)
     return [{'first': first, 'last': min(first + size, int(total)), 'total': int(total)}
             for first in range(0, int(total), size)]

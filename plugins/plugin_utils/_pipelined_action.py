@@ -23,6 +23,9 @@ from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.plugins.action import ActionBase
 from ansible.utils.vars import merge_hash
 
+from ansible_collections.digitro.pabx.plugins.plugin_utils._progress_display import (
+    INTERVAL_VARIABLE, ProgressWatch, interval_of)
+
 
 # Module option, and the host variable (set per PABX host, or by the AWX credential type's environment through the
 # option's own fallback) that gives it when a task does not.
@@ -48,8 +51,10 @@ class PipelinedModuleAction(ActionBase):
                     '%s carries passwords and runs only pipelined, so that no password is written to a temporary '
                     'file; %s' % (self._module_fqcn(), problem))
             result = super(PipelinedModuleAction, self).run(None, task_vars)
-            return merge_hash(result, self._execute_module(module_args=self._with_connection(task_vars or {}),
-                                                           task_vars=task_vars, wrap_async=wrap_async))
+            args = self._with_connection(task_vars or {})
+            with self._progress_watch(args, task_vars or {}):
+                return merge_hash(result, self._execute_module(module_args=args, task_vars=task_vars,
+                                                               wrap_async=wrap_async))
         finally:
             undo()
             # remove a temporary directory Ansible made (it holds no module file), also after a failure
@@ -63,6 +68,18 @@ class PipelinedModuleAction(ActionBase):
             if option not in args and variable in task_vars:
                 args[option] = self._templar.template(task_vars[variable])
         return args
+
+    def _progress_watch(self, args, task_vars):
+        """Shows the batch's progress while the module runs (plugin_utils/_progress_display.py)."""
+        value = self._templar.template(task_vars.get(INTERVAL_VARIABLE))
+        try:
+            interval = interval_of(value)
+        except (TypeError, ValueError):
+            raise AnsibleActionFail('%s must be a number of seconds, 0 or more (0 shows no progress), not %r'
+                                    % (INTERVAL_VARIABLE, value))
+        connection = getattr(self._connection, '_load_name', None) or getattr(self._connection, 'transport', None)
+        return ProgressWatch(args, connection, task_vars.get('inventory_hostname', 'localhost'),
+                             self._module_fqcn().rsplit('.', 1)[-1], interval)
 
     def _transfer_data(self, remote_path, data):
         """The backstop: should Ansible decide not to pipeline after all, write nothing."""

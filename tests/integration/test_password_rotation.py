@@ -144,3 +144,26 @@ def test_custom_store_backend(start_emulator, tmp_path):
     assert not os.path.exists(site.store_path) and os.path.exists(document)
     site.store_path = document
     assert site.mismatched() == []
+
+
+def test_a_long_module_run_shows_its_progress_and_never_a_number(start_emulator, tmp_path):
+    site = imported_site(start_emulator, tmp_path, devices=120, accounts=0, latency=0.03)
+    run = site.run('rotate_passwords.yml', {'password_rotation_concurrency': 2, 'digitro_progress_interval': 1})
+    assert run.returncode == 0, run.stdout[-3000:]
+    lines = [line for line in run.stdout.splitlines() if 'entries done' in line]
+    assert len(lines) >= 2, run.stdout[-3000:]  # about 5 s of requests, a line a second
+    assert all(line.startswith('pabx1: digitro_password ') and ' of 120 entries done, 0 failed (' in line
+               for line in lines), lines
+    numbers = set(site.store()['devices'])
+    assert not any(number in line for line in lines for number in numbers if len(number) > 3)
+    quiet = site.run('rotate_passwords.yml', {'password_rotation_concurrency': 2, 'digitro_progress_interval': 0})
+    assert quiet.returncode == 0 and 'entries done' not in quiet.stdout
+
+
+def test_a_progress_interval_that_is_not_seconds_fails_before_the_pabx_is_asked(start_emulator, tmp_path):
+    site = imported_site(start_emulator, tmp_path, devices=5, accounts=0)
+    run = site.run('rotate_passwords.yml', {'digitro_progress_interval': 'often'})
+    assert run.returncode != 0
+    assert "digitro_progress_interval must be a number of seconds, 0 or more (0 shows no progress), not 'often'" \
+        in run.stdout, run.stdout[-3000:]
+    assert 'op_altera-senha' not in site.emulator.state()['stats']

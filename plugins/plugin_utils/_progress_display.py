@@ -1,0 +1,84 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, digitro.pabx contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Progress of a batch in the job output while its module runs.
+
+Ansible shows a module's result only when it ends: ten thousand extensions are a minute of silence,
+and a large site's AWX job log shows nothing for minutes. The module counts its finished entries in
+a progress file (module_utils/_progress.py); while it runs, a thread of the action plugin reads the
+file and displays the counts every ``digitro_progress_interval`` seconds. It works where the file is
+readable: when the module runs on the controller, as the roles run it (``delegate_to: localhost``).
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+import shutil
+import tempfile
+import threading
+import time
+
+from ansible.utils.display import Display
+
+from ansible_collections.digitro.pabx.plugins.module_utils._progress import read_progress
+
+INTERVAL_VARIABLE = 'digitro_progress_interval'
+DEFAULT_INTERVAL = 5.0
+LOCAL_CONNECTIONS = ('local', 'ansible.builtin.local', 'ansible.legacy.local')
+
+display = Display()
+
+
+def progress_line(host, module, counts, seconds):
+    """'pabx-sp: digitro_password 3,412 of 10,000 entries done, 2 failed (25 s)'."""
+    return '%s: %s %s of %s entries done, %s failed (%d s)' % (
+        host, module, format(counts['done'], ','), format(counts['total'], ','), format(counts['failed'], ','),
+        seconds)
+
+
+def interval_of(value):
+    """``digitro_progress_interval`` as seconds: a number of at least 0 (0: no progress), or ValueError."""
+    seconds = float(DEFAULT_INTERVAL if value is None or value == '' else value)
+    if not 0 <= seconds < float('inf'):  # NaN fails this too
+        raise ValueError(value)
+    return seconds
+
+
+class ProgressWatch(object):
+    """While a module runs a batch on the controller, show its progress file's counts every ``interval`` seconds.
+
+    ``with ProgressWatch(args, connection_name, host, module, interval):`` adds ``progress_file`` to ``args``
+    (when the module can write it where this process reads it) and removes the file's private directory after.
+    """
+
+    def __init__(self, args, connection_name, host, module, interval):
+        self.args, self.host, self.module, self.interval = args, host, module, interval
+        self.wanted = (interval > 0 and connection_name in LOCAL_CONNECTIONS and 'progress_file' not in args
+                       and len(args.get('batch') or ()) > 1)
+        self._stop = threading.Event()
+        self._thread = self._directory = None
+
+    def __enter__(self):
+        if self.wanted:
+            self._directory = tempfile.mkdtemp(prefix='digitro-progress-')  # 0700: only this user reads the counts
+            self.args['progress_file'] = os.path.join(self._directory, 'progress.json')
+            self._thread = threading.Thread(target=self._show, name='digitro-progress-display')
+            self._thread.daemon = True
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join()
+        if self._directory is not None:
+            shutil.rmtree(self._directory, ignore_errors=True)
+
+    def _show(self):
+        started = time.monotonic()
+        while not self._stop.wait(self.interval):
+            counts = read_progress(self.args['progress_file'])
+            if counts is not None and counts['done'] < counts['total']:
+                display.display(progress_line(self.host, self.module, counts, time.monotonic() - started))
