@@ -63,6 +63,4 @@ notes:
     Run it with C(delegate_to: localhost) or C(connection: local).
   - Every password option is marked C(no_log); results, messages and diffs never contain a password or the API key.
   - Entries of C(batch) run with bounded concurrency in one module run; use it for many extensions rather than a loop.
-requirements:
-  - requests >= 2.25
 '''

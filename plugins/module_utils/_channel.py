@@ -13,7 +13,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import socket
 import threading
 
 try:
@@ -72,12 +71,12 @@ class EventChannel(object):
     def open(self):
         try:
             # The read timeout must outlast the PABX's keep-alive interval.
-            # no redirect is followed: requests would send x-api-key along to whatever host the answer names
+            # no redirect is followed: it would send x-api-key along to whatever host the answer names
             self._response = self._session.get(self._url, stream=True, timeout=(self._timeout, max(self._timeout, 60)),
                                                allow_redirects=False)
-        except Exception as exc:  # requests raises many types; all mean "no channel"
+        except Exception as exc:  # a transport error, or any other failure to connect: all mean "no channel"
             # a TLS failure is an answer of sorts (a wrong setting, not a PABX that is down)
-            tls = type(exc).__name__ == 'SSLError'
+            tls = bool(getattr(exc, 'tls', False)) or type(exc).__name__ == 'SSLError'
             error = ChannelError('Could not open the event channel at %s: %s' % (self._url, explain(exc, self._url)),
                                  operation='open-channel', no_answer=not tls)
             error.tls = tls
@@ -132,15 +131,7 @@ class EventChannel(object):
         if self._response is None:
             return
         # Shut the socket down first: closing the response alone would wait for the reader thread's read.
-        # A duplicate of the descriptor shuts down the same connection.
-        try:
-            duplicate = socket.fromfd(self._response.raw.fileno(), socket.AF_INET, socket.SOCK_STREAM)
-            try:
-                duplicate.shutdown(socket.SHUT_RDWR)
-            finally:
-                duplicate.close()
-        except Exception:
-            pass
+        self._response.shutdown()
         try:
             self._response.close()
         except Exception:

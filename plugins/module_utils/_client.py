@@ -18,33 +18,17 @@ __metaclass__ = type
 
 import json
 import select
-import socket
 import sys
 import threading
 import time
-import traceback
 
 from ansible_collections.digitro.pabx.plugins.module_utils import _api
 from ansible_collections.digitro.pabx.plugins.module_utils._entry import describe
 from ansible_collections.digitro.pabx.plugins.module_utils._channel import EventChannel
 from ansible_collections.digitro.pabx.plugins.module_utils._errors import (
     ChannelError, PabxError, PabxNotAnswering, PabxNotSent, explain, scrub)
-
-try:
-    from http.client import HTTPException
-except ImportError:  # Python 2
-    from httplib import HTTPException
-
-REQUESTS_IMPORT_ERROR = None
-try:
-    import requests
-    from requests.adapters import HTTPAdapter
-    from urllib3.exceptions import HTTPError as Urllib3Error, ReadTimeoutError
-except ImportError:
-    requests = None
-    HTTPAdapter = object
-    Urllib3Error = ReadTimeoutError = HTTPException  # never raised without requests; keeps the except clauses valid
-    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+from ansible_collections.digitro.pabx.plugins.module_utils._http import (
+    AnswerTooLarge, AnswerTooSlow, ConnectionPool, Endpoint, HttpSession, TransportError)
 
 HTTP_REASONS = {400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found',
                 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout'}
@@ -52,9 +36,6 @@ READ_RETRIES = 3
 BACKOFF_SECONDS = 0.2
 MAX_ANSWER_BYTES = 1024 * 1024  # a CTI answer is a few hundred bytes; anything near this is not one
 BREAKER_THRESHOLD = 5  # requests in a row without an answer (or with a 5xx) after which nothing more is sent
-# What reading an answer raises when the connection fails midway: read1 raises urllib3's and the socket's own
-# errors, not requests' (iter_content would convert them).
-BROKEN_ANSWER_ERRORS = (Urllib3Error, HTTPException, socket.error)
 
 
 class RateLimiter(object):
@@ -94,35 +75,6 @@ def pabx_message(content, error_field=_api.ERROR_FIELD, secrets=()):
     return scrub(' '.join(text.split()), secrets)[:200]
 
 
-class AnswerTooSlow(Exception):
-    """The answer did not complete within the timeout."""
-
-
-class AnswerTooLarge(Exception):
-    """The answer grew past MAX_ANSWER_BYTES: whatever answers is not a PABX's CTI API."""
-
-
-def _read_answer(response, deadline):
-    """The whole body, within the deadline and the size cap: a trickling answer must not outlast the timeout."""
-    chunks, size = [], 0
-    # read1 (urllib3 2) returns what has arrived, so the deadline is checked as the bytes come in;
-    # iter_content would wait for a whole buffer first.
-    read1 = getattr(response.raw, 'read1', None)
-    pieces = iter(lambda: read1(8192), b'') if read1 else response.iter_content(chunk_size=64)
-    try:
-        for chunk in pieces:
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > MAX_ANSWER_BYTES:
-                raise AnswerTooLarge()
-            if time.monotonic() > deadline:
-                raise AnswerTooSlow()
-    except BaseException:
-        response.close()  # a half-read connection cannot be reused
-        raise
-    return b''.join(chunks)  # read to the end: the connection goes back to the pool for the next request
-
-
 def _size(count):
     """1048576 -> '1 MiB'."""
     for unit, scale in (('MiB', 1024 * 1024), ('KiB', 1024)):
@@ -148,8 +100,6 @@ class PabxClient(object):
 
     def __init__(self, url, api_key, validate_certs=True, ca_path=None, timeout=10, channel_id=None,
                  concurrency=8, rate_limit=0, breaker_threshold=BREAKER_THRESHOLD, contract=_api.STOCK):
-        if requests is None:
-            raise RuntimeError('requests is required')
         self.url = url.rstrip('/')
         self.contract = contract  # the PABX's wire names (api_overrides); callers use _api's
         self.timeout = timeout
@@ -165,40 +115,14 @@ class PabxClient(object):
         self._failures_in_row = 0
         self._last_failure = None
         self._breaker_lock = threading.Lock()
-        self._session_args = (api_key, validate_certs, ca_path)
-        self.session = self._session(api_key, validate_certs, ca_path, pool_size=concurrency)
-        # The event stream holds its connection for the whole run: it gets a session of its own, so that it
-        # never takes a connection the requests need (with concurrency 1 it would take the only one).
-        self._channel_session = self._session(api_key, validate_certs, ca_path, pool_size=1)
-        self._adapter = self.session.get_adapter(self.url)
-        self._templates = {}
-
-    def _session(self, api_key, validate_certs, ca_path, pool_size):
-        session = requests.Session()
-        session.headers[_api.API_KEY_HEADER] = api_key
-        verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
-        # Proxy and CA settings from the environment are read once here; left to requests, every request
-        # re-reads them (and ~/.netrc), which costs more CPU than the request itself at a PABX's pace.
-        settings = session.merge_environment_settings(self.url, {}, None, verify, None)
-        session.proxies.update(settings['proxies'])
-        session.verify = settings['verify']
-        session.trust_env = False
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(pool_size, 1), pool_block=True)
-        session.mount('http://', adapter)
-        session.mount('https://', adapter)
-        return session
-
-    def _prepared(self, url, payload):
-        """A prepared POST of ``payload`` to ``url``: a copy of a cached template, as parsing the URL and merging
-        the session's settings anew for every request costs more CPU than the request's own work."""
-        template = self._templates.get(url)
-        if template is None:
-            template = self.session.prepare_request(requests.Request(
-                'POST', url, headers={'Content-Type': 'application/json'}))
-            self._templates[url] = template
-        prepared = template.copy()
-        prepared.prepare_body(payload, None)
-        return prepared
+        # TLS and proxy settings are made once here: every connection and request of the run shares them.
+        self._endpoint = Endpoint(self.url, validate_certs, ca_path, timeout)
+        self._headers = {_api.API_KEY_HEADER: api_key}
+        self._pool = ConnectionPool(self._endpoint, dict(self._headers, **{'Content-Type': 'application/json'}),
+                                    concurrency, MAX_ANSWER_BYTES)
+        # The event stream holds its connection for the whole run, apart from the pool's: with concurrency 1 it
+        # would otherwise take the only one.
+        self.session = self.new_session()
 
     @property
     def secrets(self):
@@ -206,8 +130,9 @@ class PabxClient(object):
         return set(self._secrets)
 
     def new_session(self):
-        """A session of this client's settings with one connection: digitro_api_check opens channels of its own."""
-        return self._session(*self._session_args, pool_size=1)
+        """Streamed GETs with this client's settings (its own connections): the event channel's, and
+        digitro_api_check's for the channels it opens."""
+        return HttpSession(self._endpoint, self._headers)
 
     # -- event channel -------------------------------------------------------------------------
     def channel_id(self):
@@ -219,7 +144,7 @@ class PabxClient(object):
                     self._channel.close()
                 self._refuse_if_breaker_open('open-channel', 'the event channel')
                 self._channel = None  # kept only once open: a failed one has no ID for the next request
-                channel = EventChannel(self._channel_session, self.url, self.timeout, self.contract)
+                channel = EventChannel(self.session, self.url, self.timeout, self.contract)
                 try:
                     channel.open()
                 except ChannelError as exc:
@@ -271,8 +196,8 @@ class PabxClient(object):
     def close(self):
         if self._channel is not None:
             self._channel.close()
+        self._pool.close()
         self.session.close()
-        self._channel_session.close()
 
     # -- requests ------------------------------------------------------------------------------
     def call(self, operation, body):
@@ -344,38 +269,34 @@ class PabxClient(object):
         if self.stopped.is_set():
             raise PabxNotSent('%s for %s was not sent: the Ansible run that started this module has ended'
                               % (spec.slug, target), operation=spec.slug, target=target)
-        url = self.url + _api.REQUEST_PATH.format(channel_id=channel_id, slug=spec.slug)
+        path = _api.REQUEST_PATH.format(channel_id=channel_id, slug=spec.slug)
         self._limiter.wait()
         self._refuse_if_breaker_open(spec.slug, target)  # it may have opened while this request waited its turn
         with self._count_lock:
             self.request_count += 1
-        deadline = time.monotonic() + self.timeout
         try:
-            # straight to the transport adapter: no redirects followed, no cookies kept (a PABX sets none)
-            response = self._adapter.send(self._prepared(url, payload), stream=True, timeout=self.timeout,
-                                          verify=self.session.verify, proxies=self.session.proxies)
-            content = _read_answer(response, deadline)
-        except (AnswerTooSlow, ReadTimeoutError, socket.timeout):  # the last two: the body stalled midway
+            status, content = self._pool.post(path, payload.encode('utf-8'), time.monotonic() + self.timeout)
+        except AnswerTooSlow:
             raise self._no_answer(spec, target, 'got no complete answer within %gs (timeout)' % self.timeout, True)
         except AnswerTooLarge:
             # not counted by the breaker (something answers) and not retried (it would answer the same)
             raise PabxError("%s for %s failed: the PABX's answer exceeded %s, which no CTI answer does: is the URL "
                             "the PABX's CTI API?" % (spec.slug, target, _size(MAX_ANSWER_BYTES)),
                             operation=spec.slug, target=target, ambiguous=spec.writes)
-        except requests.exceptions.SSLError as exc:
-            raise PabxError('%s for %s failed: %s' % (spec.slug, target, scrub(explain(exc, self.url), secrets)),
-                            operation=spec.slug, target=target)
-        except requests.exceptions.RequestException as exc:
-            raise self._no_answer(spec, target, 'got no answer: %s' % scrub(explain(exc, self.url), secrets),
-                                  not _never_connected(exc))
-        except Exception as exc:  # narrowed at once: urllib3 may be absent where the module runs
-            if not isinstance(exc, BROKEN_ANSWER_ERRORS):
-                raise
-            raise self._no_answer(spec, target, 'got no complete answer: %s' % scrub(explain(exc, self.url), secrets),
-                                  True)
-        status = response.status_code
+        except TransportError as exc:
+            raise self._transport_error(spec, target, exc, secrets)
         self._count(status >= 500, 'HTTP %d' % status)
         return status, content
+
+    def _transport_error(self, spec, target, exc, secrets):
+        """The PabxError of a request whose connection failed: a TLS failure is a setting to fix (not counted,
+        not retried); a request that never reached the PABX is safe to resend; one that may have is not."""
+        said = scrub(explain(exc, self.url), secrets)
+        if exc.tls:
+            return PabxError('%s for %s failed: %s' % (spec.slug, target, said), operation=spec.slug, target=target)
+        if exc.partial:
+            return self._no_answer(spec, target, 'got no complete answer: %s' % said, True)
+        return self._no_answer(spec, target, 'got no answer: %s' % said, exc.sent)
 
     def _no_answer(self, spec, target, what, reached):
         """The error of a request that got no (complete) answer, counted by the breaker; ``reached``: it may
@@ -383,15 +304,6 @@ class PabxClient(object):
         self._count(True, what)
         return PabxError('%s for %s %s' % (spec.slug, target, what), operation=spec.slug, target=target,
                          ambiguous=spec.writes and reached, no_answer=True, maybe_processed=reached)
-
-
-def _never_connected(exc):
-    """Whether a request failed before its connection was made, so that the PABX cannot have seen it."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
-    text = repr(exc)
-    return isinstance(exc, requests.exceptions.ConnectionError) and (
-        'NewConnectionError' in text or 'Connection refused' in text or 'Name or service not known' in text)
 
 
 def stop_when_orphaned(client, interval=0.5):

@@ -58,7 +58,7 @@ def _unwrapped(text):
 
 
 def explain(exc, url=None):
-    """Why a connection failed, in a few words: the innermost reason of a requests/urllib3 error.
+    """Why a connection failed, in a few words: the innermost reason of a transport (or requests/urllib3) error.
 
     ``url`` (the PABX's) lets the advice for an https:// URL on a plain-HTTP port name the URL to use.
     """
@@ -72,9 +72,10 @@ def explain(exc, url=None):
     if not reason or reason == type(exc).__name__:
         reason = 'no reason given (%s)' % type(exc).__name__
     lowered = text.lower()
-    if ('ssl' in lowered or type(exc).__name__ == 'SSLError') and any(m in lowered for m in PLAIN_HTTP_MARKERS):
+    tls = type(exc).__name__ == 'SSLError' or bool(getattr(exc, 'tls', False))  # requests' or the transport's
+    if ('ssl' in lowered or tls) and any(m in lowered for m in PLAIN_HTTP_MARKERS):
         return plain_http_advice(url)
-    if type(exc).__name__ == 'SSLError' or 'CERTIFICATE_VERIFY_FAILED' in text:
+    if tls or 'CERTIFICATE_VERIFY_FAILED' in text:
         return '%s (%s)' % (TLS_ADVICE, reason)
     return reason
 

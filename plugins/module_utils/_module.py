@@ -20,13 +20,13 @@ import os
 import sys
 import time
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, heuristic_log_sanitize, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, env_fallback, heuristic_log_sanitize
 from ansible.module_utils.common.warnings import get_deprecation_messages, get_warning_messages
 
 from ansible_collections.digitro.pabx.plugins.module_utils import _api
 from ansible_collections.digitro.pabx.plugins.module_utils._batch import run_batch
 from ansible_collections.digitro.pabx.plugins.module_utils._entry import describe
-from ansible_collections.digitro.pabx.plugins.module_utils._client import PabxClient, REQUESTS_IMPORT_ERROR, stop_when_orphaned
+from ansible_collections.digitro.pabx.plugins.module_utils._client import PabxClient, stop_when_orphaned
 from ansible_collections.digitro.pabx.plugins.module_utils._errors import PabxError
 from ansible_collections.digitro.pabx.plugins.module_utils._journal import Journal, read_counts
 from ansible_collections.digitro.pabx.plugins.module_utils._progress import ProgressFile
@@ -101,8 +101,6 @@ class PabxModule(AnsibleModule):
             kwargs.update(mutually_exclusive=[['batch', name] for name in entry_options],
                           required_one_of=[['batch', entry_required[0]]])
         super(PabxModule, self).__init__(argument_spec=spec, **kwargs)
-        if REQUESTS_IMPORT_ERROR:
-            self.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
 
     # -- input ---------------------------------------------------------------------------------
     def entries(self):

@@ -1,4 +1,5 @@
-"""The shared client: parsing, scrubbing, validation, and its retry rules against the emulator."""
+"""The shared client: parsing, scrubbing, validation, its retry rules against the emulator, and its transport."""
+import ssl
 import time
 
 import pytest
@@ -9,6 +10,8 @@ from ansible_collections.digitro.pabx.plugins.module_utils._client import PabxCl
 from ansible_collections.digitro.pabx.plugins.module_utils._errors import PabxError, scrub
 from ansible_collections.digitro.pabx.plugins.module_utils._validation import check_number, check_password, check_url
 from conftest import API_KEY
+from pabx_test_server import ForwardingProxy, PabxHandler, serve
+from tls import make_certificate
 
 
 def test_parse_sse_events_and_keepalives():
@@ -108,3 +111,159 @@ def test_unreachable_pabx_is_a_clear_channel_error():
 
 def test_scrub_leaves_other_numbers_whole():
     assert scrub('device 100000: senha 0000 errada', ['0000']) == 'device 100000: senha ******** errada'
+
+
+# -- the transport: persistent connections, what may have reached the PABX, proxies ----------------------------------
+
+PROXY_VARIABLES = ('http_proxy', 'https_proxy', 'all_proxy', 'no_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY',
+                   'NO_PROXY')
+VERIFY = {_api.DEVICE: '1000', _api.DEVICE_PASSWORD: '48151623'}
+CHANGE = dict(VERIFY, **{_api.NEW_PASSWORD: '73310945'})
+
+
+class Counted:
+    """How the next POSTs are answered ('ok', 'close': with Connection: close, 'drop': not at all), and what came."""
+    mode, posts, connections, paths = 'ok', 0, 0, []
+
+
+class CountingHandler(PabxHandler):
+    def setup(self):
+        Counted.connections += 1
+        super(CountingHandler, self).setup()
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get('Content-Length') or 0))
+        Counted.posts += 1
+        Counted.paths.append(self.path)
+        if Counted.mode == 'drop':
+            self.close_connection = True  # read, maybe processed, never answered
+            return
+        self.send_response(200)
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', '2')
+        if Counted.mode == 'close':
+            self.send_header('Connection', 'close')
+            self.close_connection = True
+        self.end_headers()
+        self.wfile.write(b'{}')
+
+
+@pytest.fixture
+def counting(monkeypatch):
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    Counted.mode, Counted.posts, Counted.connections, Counted.paths = 'ok', 0, 0, []
+    with serve(CountingHandler) as server:
+        yield server
+
+
+@pytest.fixture
+def tls_counting(counting, tmp_path):
+    """The counting server behind TLS; yields (server, its certificate)."""
+    cert, key = make_certificate(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    with serve(CountingHandler, context) as server:
+        yield server, cert
+
+
+@pytest.fixture
+def proxy():
+    forwarding = ForwardingProxy()
+    yield forwarding
+    forwarding.close()
+
+
+def test_one_connection_serves_many_requests(counting):
+    client = PabxClient(counting.url, API_KEY, channel_id=7, concurrency=1)
+    for _attempt in range(20):
+        assert client.call(_api.VERIFY_PASSWORD, dict(VERIFY)) == {}
+    client.close()
+    assert Counted.posts == 20 and Counted.connections == 1
+    assert Counted.paths[0] == '/requests/7/verifica-senha'
+
+
+def test_one_tls_connection_serves_many_requests(tls_counting):
+    server, cert = tls_counting
+    client = PabxClient('https://127.0.0.1:%d' % server.port, API_KEY, channel_id=7, concurrency=1, ca_path=cert)
+    for _attempt in range(20):
+        assert client.call(_api.VERIFY_PASSWORD, dict(VERIFY)) == {}
+    client.close()
+    assert Counted.posts == 20 and Counted.connections == 1  # one handshake for the run, not one per request
+
+
+def test_a_connection_the_pabx_closes_is_replaced(counting):
+    Counted.mode = 'close'
+    client = PabxClient(counting.url, API_KEY, channel_id=7, concurrency=1)
+    for _attempt in range(3):
+        assert client.call(_api.VERIFY_PASSWORD, dict(VERIFY)) == {}
+    client.close()
+    assert Counted.posts == 3 and Counted.connections == 3
+
+
+def test_a_refused_connection_sent_nothing():
+    client = PabxClient('http://127.0.0.1:9', API_KEY, timeout=2, channel_id=7)
+    with pytest.raises(PabxError) as raised:
+        client.call(_api.CHANGE_PASSWORD, dict(CHANGE))
+    client.close()
+    error = raised.value
+    assert error.message == ('altera-senha for device 1000 got no answer: Failed to establish a new connection: '
+                             '[Errno 111] Connection refused')
+    assert error.no_answer and not error.maybe_processed and not error.ambiguous
+
+
+def test_a_request_read_and_never_answered_may_have_been_processed(counting):
+    Counted.mode = 'drop'
+    client = PabxClient(counting.url, API_KEY, timeout=2, channel_id=7)
+    with pytest.raises(PabxError) as raised:
+        client.call(_api.CHANGE_PASSWORD, dict(CHANGE))
+    assert raised.value.ambiguous and raised.value.maybe_processed
+    assert raised.value.message.startswith('altera-senha for device 1000 got no answer: Connection aborted')
+    with pytest.raises(PabxError) as raised:
+        client.call(_api.VERIFY_PASSWORD, dict(VERIFY))  # a read, yet never resent: it may have counted
+    client.close()
+    assert raised.value.maybe_processed and not raised.value.ambiguous
+    assert Counted.posts == 2
+    assert '48151623' not in raised.value.message and API_KEY not in raised.value.message
+
+
+def test_an_http_pabx_is_asked_through_the_environment_s_proxy(counting, proxy, monkeypatch):
+    monkeypatch.setenv('http_proxy', proxy.url)
+    client = PabxClient(counting.url, API_KEY, timeout=5)
+    client.call(_api.VERIFY_PASSWORD, dict(VERIFY))
+    client.close()
+    assert set(proxy.first_lines) == set(['GET %s/events HTTP/1.1' % counting.url,
+                                          'POST %s/requests/7/verifica-senha HTTP/1.1' % counting.url])
+
+
+def test_an_https_pabx_is_reached_through_a_tunnel(tls_counting, proxy, monkeypatch):
+    server, cert = tls_counting
+    monkeypatch.setenv('https_proxy', proxy.url)
+    url = 'https://127.0.0.1:%d' % server.port
+    client = PabxClient(url, API_KEY, timeout=5, ca_path=cert)
+    client.call(_api.VERIFY_PASSWORD, dict(VERIFY))
+    client.close()
+    # the channel's connection and the request's, each through a tunnel (HTTP/1.0 or 1.1, as http.client says it)
+    assert len(proxy.first_lines) == 2
+    assert all(line.startswith('CONNECT 127.0.0.1:%d HTTP/1.' % server.port) for line in proxy.first_lines)
+    assert Counted.posts == 1
+
+
+@pytest.mark.parametrize('no_proxy', ['127.0.0.1', '127.0.0.0/8', '*'])
+def test_no_proxy_is_honoured(counting, no_proxy, monkeypatch):
+    monkeypatch.setenv('http_proxy', 'http://127.0.0.1:9')  # nothing listens there
+    monkeypatch.setenv('no_proxy', no_proxy)
+    client = PabxClient(counting.url, API_KEY, timeout=2, channel_id=7)
+    assert client.call(_api.VERIFY_PASSWORD, dict(VERIFY)) == {}
+    client.close()
+
+
+def test_a_proxy_that_is_down_is_said(counting, monkeypatch):
+    monkeypatch.setenv('http_proxy', 'http://user:proxy-secret@127.0.0.1:9')
+    client = PabxClient(counting.url, API_KEY, timeout=2, channel_id=7)
+    with pytest.raises(PabxError) as raised:
+        client.call(_api.CHANGE_PASSWORD, dict(CHANGE))
+    client.close()
+    assert raised.value.message.startswith('altera-senha for device 1000 got no answer: Unable to connect to proxy '
+                                           '127.0.0.1:9: ')
+    assert 'proxy-secret' not in raised.value.message and not raised.value.maybe_processed

@@ -1,5 +1,7 @@
 """The client's messages: each names the request and its target, says the cause in words, and keeps its parentheses."""
+import shutil
 import ssl
+import subprocess
 import time
 
 import pytest
@@ -96,6 +98,26 @@ def test_a_certificate_failure_keeps_the_certificate_advice(tls_port):
     assert error.message.startswith('verifica-senha for device 1000 failed: %s (' % TLS_ADVICE)
     assert 'CERTIFICATE_VERIFY_FAILED' in error.message and error.message.endswith(')')
     assert 'plain HTTP' not in error.message
+
+
+def test_ca_path_may_be_a_directory_of_hashed_certificates(tls_port, tmp_path):
+    if not shutil.which('openssl'):
+        pytest.skip('no openssl to hash the CA directory')
+    directory = tmp_path / 'cas'
+    directory.mkdir()
+    shutil.copy(str(tmp_path / 'pabx-cert.pem'), str(directory / 'pabx.pem'))
+    subprocess.run(['openssl', 'rehash', str(directory)], check=True, capture_output=True)
+    client = PabxClient('https://127.0.0.1:%d' % tls_port, API_KEY, timeout=2, channel_id=7, ca_path=str(directory))
+    assert client.call(_api.VERIFY_PASSWORD, dict(BODY)) == {}
+    client.close()
+
+
+def test_a_certificate_for_another_name_is_refused(tls_port, tmp_path):
+    client = PabxClient('https://localhost:%d' % tls_port, API_KEY, timeout=2, channel_id=7,
+                        ca_path=str(tmp_path / 'pabx-cert.pem'))  # the certificate names 127.0.0.1 only
+    error = failure_of(client)
+    assert error.message.startswith('verifica-senha for device 1000 failed: %s (' % TLS_ADVICE)
+    assert 'mismatch' in error.message and Answer.posts == 0
 
 
 @pytest.mark.parametrize('words', ["[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1000)",

@@ -1,0 +1,408 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, digitro.pabx contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The HTTP transport of the collection: the standard library's http.client, kept lean.
+
+A PABX's CTI API answers small JSON bodies, thousands of times a run, to up to
+256 threads. requests spent more CPU on each answer (cookies, header mappings,
+per-request environment checks) than the module spent on everything else, so
+the requests to one PABX go through persistent connections of this module
+instead: one request head built once as bytes, one ``sendall``, the answer read
+within a deadline and a size cap. A connection is dropped after any error and
+after ``Connection: close``. Redirects are never followed.
+
+The environment's proxy settings (``http_proxy``, ``https_proxy``, ``all_proxy``,
+``no_proxy``) are honoured as requests honoured them: an http:// PABX is asked
+through the proxy with the absolute URI, an https:// one through a CONNECT tunnel.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import base64
+import ipaddress
+import os
+import select
+import socket
+import ssl
+import time
+
+import http.client as http_client
+import queue
+from urllib.parse import unquote, urlsplit
+from urllib.request import getproxies, proxy_bypass
+
+READ_SIZE = 65536
+STREAM_LINE_LIMIT = 65536  # an event line longer than this is cut: it is not one the modules use
+DEFAULT_PORTS = {'http': 80, 'https': 443}
+# What a broken exchange raises: the socket's errors (timeouts, resets, TLS alerts) and http.client's (a bad status
+# line, a connection closed before the answer, a chunk cut short).
+BROKEN_ERRORS = (OSError, http_client.HTTPException)
+# Sent with every request, as requests sent its own: some proxies and firewalls refuse a request without them.
+COMMON_HEADERS = {'User-Agent': 'digitro.pabx', 'Accept': '*/*'}
+
+
+class TransportError(Exception):
+    """A request that got no (complete) answer. ``sent``: the request may have reached the PABX. ``partial``: the
+    answer's head came, its body broke off. ``tls``: the TLS handshake failed (a setting to fix, not a PABX that is
+    down). The message is in words: what the socket said, never a header or a body."""
+
+    def __init__(self, message, sent=False, tls=False, partial=False):
+        super(TransportError, self).__init__(message)
+        self.message = message
+        self.sent = sent or partial
+        self.tls = tls
+        self.partial = partial
+
+    def __str__(self):
+        return self.message
+
+
+class AnswerTooSlow(Exception):
+    """The answer did not complete within the timeout."""
+
+
+class AnswerTooLarge(Exception):
+    """The answer grew past the size cap: whatever answers is not a PABX's CTI API."""
+
+
+def tls_context(validate_certs, ca_path):
+    """The TLS settings of every connection: verification with the system's CAs (and certifi's, which requests
+    used), or with ``ca_path`` (a file or a directory) alone; none at all when validate_certs is false."""
+    if not validate_certs:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    if ca_path:
+        if os.path.isdir(ca_path):
+            return ssl.create_default_context(capath=ca_path)
+        return ssl.create_default_context(cafile=ca_path)
+    context = ssl.create_default_context()
+    bundle = os.environ.get('REQUESTS_CA_BUNDLE') or os.environ.get('CURL_CA_BUNDLE') or _certifi_bundle()
+    if bundle and os.path.isdir(bundle):
+        context.load_verify_locations(capath=bundle)
+    elif bundle:
+        context.load_verify_locations(cafile=bundle)
+    return context
+
+
+def _certifi_bundle():
+    try:
+        import certifi
+        return certifi.where()
+    except Exception:  # certifi absent or broken: the system's CAs alone
+        return None
+
+
+class Proxy(object):
+    """An http:// proxy from the environment: where to connect and, when its URL has them, its credentials."""
+
+    def __init__(self, url):
+        parts = urlsplit(url if '://' in url else 'http://' + url)
+        self.scheme = parts.scheme.lower()
+        self.host = parts.hostname
+        self.port = parts.port or 80
+        self.authorization = None
+        if parts.username is not None:
+            pair = '%s:%s' % (unquote(parts.username), unquote(parts.password or ''))
+            self.authorization = 'Basic ' + base64.b64encode(pair.encode('utf-8')).decode('ascii')
+
+    @property
+    def address(self):
+        """host:port, never the credentials: what messages may name."""
+        return '%s:%d' % (self.host, self.port)
+
+
+def environment_proxy(scheme, host, port):
+    """The proxy the environment sets for ``scheme``://``host``:``port``, or None (no proxy, or no_proxy names it).
+    Read once per client: requests re-read the environment for every request."""
+    proxies = getproxies()
+    url = proxies.get(scheme) or proxies.get('all')
+    if not url or proxy_bypass('%s:%d' % (host, port)) or _in_no_proxy_network(host):
+        return None
+    return Proxy(url)
+
+
+def _in_no_proxy_network(host):
+    """Whether an IP address ``host`` lies in a network of no_proxy (10.0.0.0/8), which urllib does not check and
+    requests did."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    for entry in (os.environ.get('no_proxy') or os.environ.get('NO_PROXY') or '').split(','):
+        entry = entry.strip()
+        if '/' not in entry:
+            continue
+        try:
+            if address in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+class Endpoint(object):
+    """Where the PABX is and how to reach it: scheme, host, port, path prefix, TLS settings, proxy."""
+
+    def __init__(self, url, validate_certs=True, ca_path=None, timeout=10):
+        parts = urlsplit(url)
+        self.scheme = parts.scheme.lower()
+        self.host = parts.hostname
+        self.port = parts.port or DEFAULT_PORTS.get(self.scheme, 80)
+        self.prefix = parts.path.rstrip('/')
+        self.timeout = timeout
+        self.origin = '%s://%s' % (self.scheme, parts.netloc.rpartition('@')[2])
+        self.host_header = parts.netloc.rpartition('@')[2]
+        self.tls = tls_context(validate_certs, ca_path) if self.scheme == 'https' else None
+        self.proxy = environment_proxy(self.scheme, self.host, self.port)
+
+    def target(self, path):
+        """The request target of ``path``: the absolute URI through an http proxy, else the path."""
+        if self.proxy is not None and self.tls is None:
+            return self.origin + self.prefix + path
+        return self.prefix + path
+
+    def head(self, method, path, headers):
+        """The bytes of a request head, to which only a body (and its length) is added."""
+        lines = ['%s %s HTTP/1.1' % (method, self.target(path)), 'Host: %s' % self.host_header]
+        if self.proxy is not None and self.tls is None and self.proxy.authorization:
+            lines.append('Proxy-Authorization: %s' % self.proxy.authorization)
+        every = dict(COMMON_HEADERS, **headers)
+        lines.extend('%s: %s' % (name, value) for name, value in every.items() if value is not None)
+        return ('\r\n'.join(lines) + '\r\n').encode('latin-1')
+
+    def connect(self, timeout):
+        """A connected socket (TLS done, tunnel made) or TransportError; nothing of a request was sent yet."""
+        if self.proxy is not None and self.proxy.scheme != 'http':
+            raise TransportError('Failed to establish a new connection: the proxy %s set in the environment is not '
+                                 'an http:// proxy, which this client cannot use (add the PABX to no_proxy)'
+                                 % self.proxy.address)
+        connection = self._connection(timeout)
+        try:
+            connection.connect()
+        except ssl.SSLError as exc:  # certificate or handshake, before any byte of the request: a setting to fix
+            connection.close()
+            raise TransportError(str(exc), tls=True)
+        except socket.timeout:
+            connection.close()
+            raise TransportError('Connection to %s timed out. (connect timeout=%g)' % (self._first_hop(), timeout))
+        except OSError as exc:
+            connection.close()
+            raise TransportError(self._connect_failure(exc))
+        return connection.sock
+
+    def _connection(self, timeout):
+        if self.proxy is None:
+            host, port = self.host, self.port
+        else:
+            host, port = self.proxy.host, self.proxy.port
+        if self.tls is None:
+            return http_client.HTTPConnection(host, port, timeout=timeout)
+        connection = http_client.HTTPSConnection(host, port, timeout=timeout, context=self.tls)
+        if self.proxy is not None:
+            headers = {'Proxy-Authorization': self.proxy.authorization} if self.proxy.authorization else None
+            connection.set_tunnel(self.host, self.port, headers=headers)
+        return connection
+
+    def _first_hop(self):
+        return self.proxy.address if self.proxy is not None else self.host
+
+    def _connect_failure(self, exc):
+        if self.proxy is not None:
+            return 'Unable to connect to proxy %s: %s' % (self.proxy.address, exc)
+        return 'Failed to establish a new connection: %s' % exc
+
+
+def is_dropped(sock):
+    """Whether an idle connection was closed by the other end (or has bytes nobody asked for): not to be reused."""
+    try:
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(0))
+    except (AttributeError, ValueError, OSError):  # no poll here: select, for the few descriptors a client holds
+        try:
+            return bool(select.select([sock], [], [], 0)[0])
+        except (ValueError, OSError):
+            return True
+
+
+def read_body(response, deadline, max_bytes):
+    """The whole body, within the deadline and the size cap: a trickling answer must not outlast the timeout."""
+    chunks, size = [], 0
+    while True:
+        # read1 returns what has arrived, so the deadline is checked as the bytes come in
+        chunk = response.read1(READ_SIZE)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > max_bytes:
+            raise AnswerTooLarge()
+        if time.monotonic() > deadline:
+            raise AnswerTooSlow()
+    if response.length:  # the connection closed before the Content-Length was reached
+        raise http_client.IncompleteRead(b''.join(chunks), response.length)
+    return b''.join(chunks)
+
+
+def _broken(exc):
+    """What a connection that broke midway said, in words."""
+    if isinstance(exc, http_client.IncompleteRead):
+        return 'Connection broken: IncompleteRead(%d bytes read, %d more expected)' % (len(exc.partial), exc.expected)
+    if isinstance(exc, http_client.RemoteDisconnected):
+        return 'Connection aborted: %s' % exc
+    return str(exc) or type(exc).__name__
+
+
+class ConnectionPool(object):
+    """Persistent connections to one PABX for POSTs, at most ``size`` at once (more callers wait for one)."""
+
+    def __init__(self, endpoint, headers, size, max_answer_bytes):
+        self.endpoint = endpoint
+        self.max_answer_bytes = max_answer_bytes
+        self._headers = dict(headers)
+        self._heads = {}  # path -> the request head's bytes up to Content-Length
+        self._slots = queue.LifoQueue()  # idle sockets on top (reused first), None for a connection not yet made
+        for _slot in range(max(size, 1)):
+            self._slots.put(None)
+        self._closed = False
+
+    def post(self, path, body, deadline):
+        """(status, body bytes) of POSTing ``body`` (bytes) to ``path``; TransportError, AnswerTooSlow or
+        AnswerTooLarge when no complete answer came."""
+        sock = self._slots.get()
+        try:
+            if sock is not None and is_dropped(sock):
+                sock.close()
+                sock = None
+            if sock is None:
+                sock = self.endpoint.connect(self.endpoint.timeout)
+            status, content, reusable = self._exchange(sock, path, body, deadline)
+        except BaseException:
+            if sock is not None:
+                sock.close()  # a half-read connection cannot be reused
+            self._slots.put(None)
+            raise
+        if reusable and not self._closed:
+            self._slots.put(sock)
+        else:
+            sock.close()
+            self._slots.put(None)
+        return status, content
+
+    def _head(self, path):
+        head = self._heads.get(path)
+        if head is None:
+            head = self.endpoint.head('POST', path, self._headers) + b'Content-Length: '
+            self._heads[path] = head
+        return head
+
+    def _exchange(self, sock, path, body, deadline):
+        """(status, body, whether the connection may be reused) of one request on a connected socket."""
+        response = http_client.HTTPResponse(sock, method='POST')
+        try:
+            try:
+                sock.sendall(b'%s%d\r\n\r\n%s' % (self._head(path), len(body), body))
+                response.begin()
+            except socket.timeout:
+                raise TransportError('Read timed out. (read timeout=%g)' % self.endpoint.timeout, sent=True)
+            except BROKEN_ERRORS as exc:
+                raise TransportError(_broken(exc), sent=True)
+            try:
+                content = read_body(response, deadline, self.max_answer_bytes)
+            except socket.timeout:  # the body stalled midway
+                raise AnswerTooSlow()
+            except BROKEN_ERRORS as exc:
+                raise TransportError(_broken(exc), partial=True)
+        finally:
+            response.close()
+        return response.status, content, not response.will_close
+
+    def close(self):
+        """Close the idle connections; one in use is closed when its request ends."""
+        self._closed = True
+        while True:
+            try:
+                sock = self._slots.get_nowait()
+            except queue.Empty:
+                return
+            if sock is not None:
+                sock.close()
+
+
+class StreamedResponse(object):
+    """An answer whose body is read as it arrives (the event stream): the subset of a requests Response that the
+    event channel and digitro_api_check use."""
+
+    def __init__(self, sock, response):
+        self._sock = sock
+        self._response = response
+        self.status_code = response.status
+        self.headers = response.headers  # case-insensitive get, as requests' were
+
+    def iter_lines(self, chunk_size=None, decode_unicode=False):
+        """The body's lines as they arrive, without their line ends (decoded from UTF-8 with decode_unicode)."""
+        while True:
+            line = self._response.readline(STREAM_LINE_LIMIT)
+            if not line:
+                return
+            line = line.rstrip(b'\r\n')
+            yield line.decode('utf-8', 'replace') if decode_unicode else line
+
+    def shutdown(self):
+        """Shut the connection down, so that a read blocked on it in another thread ends now."""
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def close(self):
+        try:
+            self._response.close()
+        finally:
+            self._sock.close()
+
+
+class HttpSession(object):
+    """Streamed GETs to one PABX, each on a connection of its own (a stream holds it while it is open): the subset
+    of a requests Session that the event channel and digitro_api_check use."""
+
+    def __init__(self, endpoint, headers):
+        self.endpoint = endpoint
+        self.headers = dict(headers)
+
+    def get(self, url, headers=None, timeout=None, stream=True, allow_redirects=False):
+        """The answer to GET ``url`` (on the session's PABX), its body not read; a header of ``headers`` set to None
+        is not sent. Redirects are never followed; ``stream`` and ``allow_redirects`` are there for callers written
+        for requests. ``timeout``: seconds, or (connect, read)."""
+        connect_timeout, read_timeout = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+        connect_timeout = connect_timeout or self.endpoint.timeout
+        merged = dict(self.headers, **(headers or {}))
+        path = self._path(url)
+        sock = self.endpoint.connect(connect_timeout)
+        try:
+            sock.settimeout(read_timeout)
+            sock.sendall(self.endpoint.head('GET', path, merged) + b'\r\n')
+            response = http_client.HTTPResponse(sock, method='GET')
+            response.begin()
+        except socket.timeout:
+            sock.close()
+            raise TransportError('Read timed out. (read timeout=%g)' % read_timeout, sent=True)
+        except BROKEN_ERRORS as exc:
+            sock.close()
+            raise TransportError(_broken(exc), sent=True)
+        return StreamedResponse(sock, response)
+
+    def _path(self, url):
+        """The path of ``url`` below the endpoint's prefix (the channel gives whole URLs, as it did to requests)."""
+        parts = urlsplit(url)
+        path = parts.path + ('?' + parts.query if parts.query else '')
+        if self.endpoint.prefix and path.startswith(self.endpoint.prefix):
+            path = path[len(self.endpoint.prefix):]
+        return path
+
+    def close(self):
+        """Nothing to close: each stream closes its own connection."""
