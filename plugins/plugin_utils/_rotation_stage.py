@@ -21,7 +21,7 @@ def stage(store, kind, selection, policy, now, default_device=None, rng=None, pl
     into the store and none that was never sent is tried. Devices to verify (not change) because
     account requests will carry their PIN, with ``gate_accounts`` (the accounts' selection); ``verified``: devices
     verified in this run, which alone may request account changes. ``given``: PINs a person chose,
-    ``{"passwords": {number: PIN}, "verify_only": bool, "reset_attempts": bool}`` - set instead of generated
+    ``{"passwords": {number: PIN}, "verify_only": bool, "reset_attempts": bool or 'forced'}`` - set instead of generated
     ones, or (``verify_only``) what the PABX holds now, verified once each, quarantined entries included.
     Returns {store, batch, skipped, staged, resolving}; the input store is untouched.
     """
@@ -85,6 +85,7 @@ def _resolve_request(store, kind, number, pin, default_device, verified, reset_a
     """(request, problem): a verification of the one PIN a person says the PABX holds for this entry."""
     entry = store[kind][number]
     if reset_attempts:
+        # not taken after the refusals claim_reset names; it forgives at most CLAIM_FORGIVES wrong attempts
         entry = claim_reset(entry, stamp, forced=reset_attempts == 'forced')[0]
         store[kind][number] = entry  # the console reset the PABX's count, a person says: proven by the answer
     if kind == 'devices':

@@ -19,7 +19,8 @@ late. ``sent`` keeps the PINs of changes that never showed, for as long as
 the PABX may still come to hold one. ``wrong_attempts`` counts the wrong
 passwords sent since the entry was last known good, across runs; once it
 reaches the budget, or no PIN the store knows is accepted, the entry is
-``quarantined``: nothing is sent for it until a person resolves it.
+``quarantined``: nothing is sent for it until a person resolves it. ``reset_claim``, ``reset_refused`` and
+``forced_refused`` follow a person's word that the count was reset at the PABX console (see ``claim_reset``).
 Schema 1 stores (without the three new fields) are read as schema 2.
 """
 
@@ -35,6 +36,9 @@ HISTORY_KEPT = 24
 SENT_KEPT = 5  # the newest sent-but-unseen (or replaced) PINs kept as candidates
 SENT_KEPT_DAYS = 30  # a change the PABX has not applied in a month will not be
 TIME_FORMAT = '%Y-%m-%dT%H:%M:%SZ'
+# wrong attempts a claim that the console reset the PABX's count may forgive: the store risks no more than this
+# beyond the budget on people's word (with the default budget 2, a count of 4: one short of a lockout at 5)
+CLAIM_FORGIVES = 2
 
 
 class StoreError(ValueError):
@@ -117,34 +121,62 @@ def keep_sent(sent, now):
     return recent[:SENT_KEPT]
 
 
+def wrong_since_accepted(entry):
+    """Every wrong PIN sent for the entry since the PABX last accepted one, each reset claim taken as false: the most
+    the PABX may count (a reset at its console only lowers it). Outside a claim, ``wrong_attempts``."""
+    claim = entry.get('reset_claim') or {}
+    spent = int(entry.get('wrong_attempts') or 0)
+    return int(claim.get('from') or 0) + max(spent - int(claim.get('to') or 0), 0) if claim else spent
+
+
+def claim_blocked(entry, forced=False):
+    """The stamp of the refusal that keeps a claim from being taken for the entry, or None.
+
+    After a ``forced`` claim is refused, no claim at all is taken until the PABX accepts a PIN of the entry; after
+    a plain one is refused, only a ``forced`` one.
+    """
+    if entry.get('forced_refused'):
+        return entry['forced_refused']
+    return None if forced else entry.get('reset_refused')
+
+
 def claim_reset(entry, stamp, forced=False):
     """(entry, trusted): a person's word that the PABX's count of wrong attempts was reset at the console.
 
-    Trusted, the count starts again from 0, and the claim is kept (``reset_claim``, with the count it replaced) until
-    the PABX answers: if it refuses a PIN before one is accepted, the console did not reset its count, and the
-    commit adds the replaced count back (``reset_refused``). After that, a claim is trusted only when ``forced``,
-    so that careless repeats cannot add up to a lockout.
+    Trusted, the count forgives up to CLAIM_FORGIVES wrong attempts (all of a count within the default budget), and
+    the claim is kept (``reset_claim``: the whole count it replaced, ``from``; the count it left, ``to`` when not 0)
+    until the PABX answers. If the PABX refuses a PIN before one is accepted, the console did not reset its count
+    (or the PIN is not the one set there): the commit adds back what the claim forgave (``reset_refused``). Then a
+    plain claim is not trusted again until a PIN is accepted, a ``forced`` one once more (``forced_refused`` when
+    that is refused too), so that careless repeats cannot add up to a lockout.
+
+    Whatever the claims, the count since the last accepted PIN stays within the budget plus CLAIM_FORGIVES: each
+    claim forgives at most that much, the modules send nothing once the count left reaches the budget, and a refusal
+    adds the forgiven attempts back. An earlier claim the PABX never answered is carried into the new one.
     """
-    if entry.get('reset_refused') and not forced:
+    if claim_blocked(entry, forced):
         return entry, False
-    entry = dict(entry, wrong_attempts=0, reset_claim={'at': stamp, 'from': int(entry.get('wrong_attempts') or 0)})
-    entry.pop('reset_refused', None)
-    return entry, True
+    spent = wrong_since_accepted(entry)
+    left = max(spent - CLAIM_FORGIVES, 0)
+    claim = {'at': stamp, 'from': spent}
+    if left:
+        claim['to'] = left
+    if forced or (entry.get('reset_claim') or {}).get('forced'):
+        claim['forced'] = True
+    return dict(entry, wrong_attempts=left, reset_claim=claim), True
 
 
 def settle_claim(entry, accepted, stamp):
     """The entry with its reset claim settled by the PABX's answers (see ``claim_reset``); in place."""
     claim = entry.get('reset_claim')
-    if not claim:
-        if accepted:
-            entry.pop('reset_refused', None)
-        return entry
-    if accepted:
-        entry.pop('reset_claim', None)
-        entry.pop('reset_refused', None)
-    elif int(entry.get('wrong_attempts') or 0) > 0:
-        entry['wrong_attempts'] = int(claim.get('from') or 0) + int(entry['wrong_attempts'])
+    if accepted:  # the PABX's count is 0 again: every claim and refusal is over
+        for field in ('reset_claim', 'reset_refused', 'forced_refused'):
+            entry.pop(field, None)
+    elif claim and int(entry.get('wrong_attempts') or 0) > int(claim.get('to') or 0):
+        entry['wrong_attempts'] = wrong_since_accepted(entry)
         entry['reset_refused'] = stamp
+        if claim.get('forced'):
+            entry['forced_refused'] = stamp
         entry.pop('reset_claim', None)
     return entry
 

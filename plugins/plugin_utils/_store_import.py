@@ -242,10 +242,12 @@ def _entry(old, kind, password, device, stamp, now, reset_attempts):
             history.insert(0, old['current'])
         entry.update(history=history[:_store.HISTORY_KEPT], sent=_store.keep_sent(sent, now),
                      changed_at=old.get('changed_at'))
-        if old.get('wrong_attempts') or old.get('reset_refused'):
-            entry.update(wrong_attempts=int(old.get('wrong_attempts') or 0))
-            if old.get('reset_refused'):
-                entry['reset_refused'] = old['reset_refused']
+        # the count a claim the PABX has not answered yet forgave is counted again (the claim is not carried over),
+        # and a refused claim stays refused: an import is no way around either
+        spent = _store.wrong_since_accepted(old)
+        if spent or old.get('reset_refused') or old.get('forced_refused'):
+            entry.update(wrong_attempts=spent)
+            entry.update((field, old[field]) for field in ('reset_refused', 'forced_refused') if old.get(field))
             if reset_attempts:  # a person's word, proven by the PABX's next answer (and trusted once)
                 entry = _store.claim_reset(entry, stamp)[0]
         if old.get('device'):

@@ -22,7 +22,8 @@ import re
 from ansible_collections.digitro.pabx.plugins.plugin_utils._pin_policy import violations
 from ansible_collections.digitro.pabx.plugins.plugin_utils._rotation_selection import quiet_until, split_numbers
 from ansible_collections.digitro.pabx.plugins.plugin_utils._store import (
-    HISTORY_KEPT, KINDS, SCHEMA, StoreError, TIME_FORMAT, check_store)
+    CLAIM_FORGIVES, HISTORY_KEPT, KINDS, SCHEMA, StoreError, TIME_FORMAT, check_store, claim_blocked, claim_reset,
+    wrong_since_accepted)
 
 ARCHIVE = 'archive'
 SHOWN_PROBLEMS = 20
@@ -72,12 +73,14 @@ def numbers_of(store, value, option, retired=False, single_kind=False):
                          % (option, ', '.join(bad[:SHOWN_PROBLEMS])))
     archive = archive_of(store)
     unknown = [n for n in numbers if not kinds_of(store, n) and not (retired and kinds_of(store, n, archive))]
-    if unknown:
+    if unknown:  # a number the store has (a retired one) is named; any other by position: it may be a PIN
         retired_ones = [n for n in unknown if kinds_of(store, n, archive)]
-        raise StoreError('%s names %d number(s) the credential store does not have: %s%s' % (
-            option, len(unknown), ', '.join(unknown[:SHOWN_PROBLEMS]),
-            ' (%s retired: import them to bring them back)' % ', '.join(retired_ones[:SHOWN_PROBLEMS])
-            if retired_ones else '; check them, or import them first'))
+        others = [_ordinal(i) for i, n in enumerate(numbers, 1) if n in unknown and n not in retired_ones]
+        raise StoreError('%s names %d number(s) the credential store does not have%s%s' % (
+            option, len(set(unknown)), ': its %s item(s) (not shown, in case one is a PIN: check them, or import '
+            'them first)' % ', '.join(others[:SHOWN_PROBLEMS]) if others else '',
+            '%s%s retired: import them to bring them back' % ('; ' if others else ': ', ', '.join(retired_ones[:SHOWN_PROBLEMS]))
+            if retired_ones else ''))
     both = [n for n in numbers if len(kinds_of(store, n)) > 1]
     if single_kind and both:
         raise StoreError('%s names %s, which the store has both as an extension and as an account: this playbook '
@@ -193,17 +196,10 @@ def _entry_problems(number, entry, pin, verify_only, max_wrong, policy, policy_e
                     late_apply_hours):
     spent = int(entry.get('wrong_attempts') or 0)
     if verify_only:
-        trusted = reset_attempts == 'forced' or (reset_attempts and not entry.get('reset_refused'))
-        if spent >= max_wrong and not trusted:
-            if reset_attempts and entry.get('reset_refused'):
-                return ['has used its wrong-attempt budget, and a PIN given as set at its console was refused on %s, '
-                        'so the PABX may count more wrong attempts than the store: another wrong PIN could lock it. '
-                        'At the console, unlock it if it is locked and set a PIN; then run again with '
-                        'digitro_reset_attempts=forced' % entry['reset_refused']]
-            return ['has used its wrong-attempt budget (%d of digitro_max_wrong_attempts %d): the next wrong PIN may '
-                    'lock it. If the PIN given was set at its console (which resets the PABX\'s count), run again '
-                    'with digitro_reset_attempts=true' % (spent, max_wrong)]
-        return []
+        blocked = claim_blocked(entry, reset_attempts == 'forced') if reset_attempts else None
+        if reset_attempts and not blocked:
+            spent = claim_reset(entry, '', reset_attempts == 'forced')[0]['wrong_attempts']  # the count it would leave
+        return [] if spent < max_wrong else [_unsafe_to_resolve(entry, spent, max_wrong, reset_attempts, blocked)]
     if entry.get('quarantined'):
         return ['is quarantined: find out what it holds and tell the store with resolve_passwords first']
     if entry.get('pending'):
@@ -219,6 +215,29 @@ def _entry_problems(number, entry, pin, verify_only, max_wrong, policy, policy_e
     broken = violations(pin, number, [entry['current']] + (entry.get('history') or []), policy)
     return ['PIN breaks the PIN policy (%s); set digitro_pin_policy_exception=true for a deliberate exception'
             % ', '.join(broken)] if broken else []
+
+
+def _unsafe_to_resolve(entry, spent, max_wrong, reset_attempts, blocked):
+    """Why the PIN given is not sent for an entry whose count is at the budget, and what a person does next."""
+    console = ('At the console, unlock it if it is locked, set a PIN and check it by logging in on a phone with it; '
+               'then have the store\'s count cleared by hand, as docs/operations.md says under '
+               'digitro_reset_attempts=forced')
+    if entry.get('forced_refused'):
+        return ('has used its wrong-attempt budget, and a PIN given with digitro_reset_attempts=forced was refused on '
+                '%s: the console did not reset the PABX\'s count, or that PIN is not the one set there. The PABX may '
+                'count %d wrong attempts, so no claim is taken for it until it accepts a PIN. %s'
+                % (entry['forced_refused'], wrong_since_accepted(entry), console))
+    if blocked:
+        return ('has used its wrong-attempt budget, and a PIN given as set at its console was refused on %s, so the '
+                'PABX may count more wrong attempts than the store: another wrong PIN could lock it. At the console, '
+                'unlock it if it is locked and set a PIN; then run again with digitro_reset_attempts=forced' % blocked)
+    if reset_attempts:
+        return ('has %d wrong attempts since the PABX last accepted a PIN of it, claims of a console reset included '
+                '(digitro_max_wrong_attempts %d, and %d more at most on people\'s word): another could lock it. %s'
+                % (wrong_since_accepted(entry), max_wrong, CLAIM_FORGIVES, console))
+    return ('has used its wrong-attempt budget (%d of digitro_max_wrong_attempts %d): the next wrong PIN may '
+            'lock it. If the PIN given was set at its console (which resets the PABX\'s count), run again '
+            'with digitro_reset_attempts=true' % (spent, max_wrong))
 
 
 def unmet(store, passwords):
@@ -323,7 +342,7 @@ def _merged(was, now_entry, stamp):
                  history=[p for p in dict.fromkeys(history) if p != was['current']][:HISTORY_KEPT],
                  wrong_attempts=max(int(was.get('wrong_attempts') or 0), int(now_entry.get('wrong_attempts') or 0)),
                  quarantined=now_entry.get('quarantined'))
-    for field in ('reset_refused', 'reset_claim'):
+    for field in ('reset_refused', 'forced_refused', 'reset_claim'):
         if now_entry.get(field):
             entry[field] = now_entry[field]
         else:

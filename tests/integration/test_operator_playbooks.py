@@ -115,7 +115,7 @@ def test_bad_operator_input_fails_before_the_pabx(site):
         ('set_passwords.yml', {'digitro_passwords': {'99999': '583016', first: '５８３０１６'}},
          ['its 1st number is not in the credential store', 'not ASCII digits']),
         ('set_passwords.yml', {'digitro_passwords': 'not json'}, ['digitro_passwords must be a mapping']),
-        ('show_passwords.yml', {'digitro_numbers': '%s 99999' % first}, ['does not have: 99999']),
+        ('show_passwords.yml', {'digitro_numbers': '%s 99999' % first}, ['does not have: its 2nd item']),
         ('show_passwords.yml', {}, ['digitro_numbers is empty']),
         ('remove_passwords.yml', {'digitro_numbers': 'abc'}, ['ASCII digits']),
         ('restore_store.yml', {'digitro_store_version': 999}, ['is not one of the earlier versions']),
@@ -157,6 +157,23 @@ def test_reset_claims_that_the_pabx_disproves_never_add_up_to_a_lockout(site):
                                                 'digitro_reset_attempts': 'forced'})
     assert forced.returncode == 0, forced.stdout[-3000:]
     assert not site.store()['devices'][first]['quarantined']
+
+
+def test_forced_reset_claims_repeated_with_a_wrong_pin_never_lock_the_extension(site):
+    number = devices(site)[0]
+    site.emulator.control(set_passwords=[['devices', number, '749130']])  # changed at the console, unknown to the store
+    assert_fails(site.run('rotate_passwords.yml', {'password_rotation_targets': number}), 'quarantined')
+    runs = [site.run('resolve_passwords.yml', {'digitro_passwords': {number: '%06d' % (271828 + attempt % 2)},
+                                               'digitro_reset_attempts': 'forced'}) for attempt in range(8)]
+    assert_fails(runs[0], 'the PABX refused the PIN given')
+    for run in runs[1:]:  # refused before the PABX: what to do next, named by number
+        assert_fails(run, '%s has used its wrong-attempt budget, and a PIN given with digitro_reset_attempts=forced was '
+                          'refused' % number, 'logging in on a phone')
+    for run in runs:
+        assert '271828' not in run.stdout + run.stderr and '271829' not in run.stdout + run.stderr
+    state, entry = site.emulator.state()['devices'][number], site.store()['devices'][number]
+    assert not state['locked'] and state['most_in_a_row'] <= 3
+    assert entry['wrong_attempts'] == state['in_a_row'] and entry['quarantined'] and entry['forced_refused']
 
 
 def test_a_restore_brings_back_a_retired_entry_with_the_pin_the_pabx_holds(site):

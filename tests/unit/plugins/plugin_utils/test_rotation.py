@@ -4,8 +4,10 @@ import json
 import random
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from ansible_collections.digitro.pabx.plugins.plugin_utils import _rotation_commit, _rotation_report, _rotation_selection, _rotation_stage, _store
+from ansible_collections.digitro.pabx.plugins.plugin_utils._store_operations import chosen
 
 NOW = datetime.datetime(2026, 11, 27, 3, 0, 0)
 ALL = {'targets': 'all'}
@@ -284,3 +286,68 @@ def test_a_roster_from_a_pt_br_spreadsheet_is_read():
     from ansible_collections.digitro.pabx.plugins.plugin_utils._roster import parse_csv
     rows = parse_csv('\ufeffDevice;Account;State\r\n100000;500000;logged_in\r\n')
     assert rows == [{'device': '100000', 'account': '500000', 'state': 'logged_in'}]
+
+
+# A careless operator against a PABX that never had its count reset at the console, and holds none of the PINs given.
+
+LOCKOUT = 5  # the emulator's
+
+
+def _pabx_answers(batch, max_wrong, pabx):
+    """What the password module would do for the batch: every PIN within the budget, each one refused."""
+    results = []
+    for request in batch:
+        spent = request['wrong_attempts']
+        tried = [request['device_password']] + request['candidates']
+        if spent >= max_wrong:
+            results.append(dict(status='quarantined', msg='m', holds=None, wrong_attempts=spent))
+            continue
+        for _pin in tried[:max_wrong - spent]:
+            pabx['count'] += 1
+            assert pabx['count'] < LOCKOUT, 'locked'
+            spent += 1
+        results.append(dict(status='rejected', msg='m', holds=None, wrong_attempts=spent))
+    return results
+
+
+def _careless_run(doc, action, max_wrong, pabx, stamp):
+    """One run: resolve_passwords with a wrong PIN (and a reset claim), or an import claim and a rotation."""
+    if action == 'import':
+        entry = _store.claim_reset(dict(doc['devices']['1000'], quarantined=None), stamp)[0]
+        doc = dict(doc, devices={'1000': entry})
+        plan = _rotation_stage.stage(doc, 'devices', ALL, {}, NOW, rng=random.Random(1))
+    else:
+        try:
+            chosen(doc, {'1000': '271828'}, verify_only=True, max_wrong=max_wrong, reset_attempts=action)
+        except _store.StoreError as exc:
+            assert '271828' not in str(exc) and '1000' in str(exc)
+            return doc, False
+        plan = _rotation_stage.stage(doc, 'devices', ALL, {}, NOW, given={
+            'passwords': {'1000': '271828'}, 'verify_only': True, 'reset_attempts': action})
+    return _rotation_commit.commit(plan, 'devices', _pabx_answers(plan['batch'], max_wrong, pabx), NOW,
+                                   max_wrong=max_wrong)['store'], True
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(['forced', 'forced', True, False, 'import']), min_size=1, max_size=12),
+       st.integers(min_value=0, max_value=2))
+def test_no_sequence_of_careless_claims_locks_an_extension(actions, spent_before):
+    doc, pabx = store(d1000=('OLD', None)), {'count': spent_before}
+    doc['devices']['1000']['wrong_attempts'] = spent_before
+    for index, action in enumerate(actions):
+        doc = _careless_run(doc, action, 2, pabx, 'T%d' % index)[0]
+        entry = doc['devices']['1000']
+        # the store's count stays honest: what the PABX counts, whatever was claimed
+        assert _store.wrong_since_accepted(entry) == pabx['count'] <= 2 + _store.CLAIM_FORGIVES
+
+
+def test_forced_repeated_with_a_wrong_pin_is_sent_once_then_refused_with_what_to_do():
+    doc, pabx = store(d1000=('OLD', None)), {'count': 2}
+    doc['devices']['1000'].update(wrong_attempts=2, quarantined={'reason': 'r', 'at': 'T0'})
+    sent = []
+    for index in range(8):
+        doc, ran = _careless_run(doc, 'forced', 2, pabx, 'T%d' % index)
+        sent.append(ran)
+    assert sent == [True] + [False] * 7 and pabx['count'] == 3
+    entry = doc['devices']['1000']
+    assert entry['forced_refused'] == '2026-11-27T03:00:00Z' and entry['wrong_attempts'] == 3 and entry['quarantined']

@@ -376,3 +376,16 @@ def test_a_nul_character_in_a_utf8_file_is_named_as_damage_not_utf16():
     with pytest.raises(CsvError) as error:
         parse('kind,number,password\ndevice,1000,4829\x0013\ndevice,1001,582913\n')
     assert 'line 2 has a NUL character' in str(error.value) and 'UTF-16' not in str(error.value)
+
+
+
+def test_an_import_is_no_way_around_a_refused_or_unanswered_reset_claim():
+    refused_claims = entry('111222', wrong_attempts=4, reset_refused=STAMP, forced_refused=STAMP)
+    unanswered = entry('111222', wrong_attempts=2, reset_claim={'at': STAMP, 'from': 4, 'to': 2})
+    for old, kept_refusals in ((refused_claims, True), (unanswered, False)):
+        for reset in (False, True):
+            new = import_csv(store({'1000': old}), 'kind,number,password\ndevice,1000,654321\n', NOW, overwrite=True,
+                             reset_attempts=reset)['store']['devices']['1000']
+            # the whole count since the PABX last accepted a PIN; a claim forgives at most two of it, once
+            assert new['wrong_attempts'] == (4 if not reset or kept_refusals else 2), (old, reset)
+            assert ('forced_refused' in new) is kept_refusals and ('reset_refused' in new) is kept_refusals

@@ -33,7 +33,7 @@ def test_show_prints_pins_and_states():
 
 
 @pytest.mark.parametrize('numbers, words', [
-    ('', 'digitro_numbers is empty'), ('1000 9999', 'does not have: 9999'), ('10 00x', 'ASCII digits'),
+    ('', 'digitro_numbers is empty'), ('1000 9999', 'does not have: its 2nd item'), ('10 00x', 'ASCII digits'),
     ({'1000': 1}, 'not a list'), ('１０００', 'ASCII digits')])
 def test_show_refuses_what_it_does_not_know(numbers, words):
     with pytest.raises(_store.StoreError, match=words):
@@ -168,3 +168,63 @@ def test_a_reset_claim_is_proven_by_the_pabx_and_trusted_once():
     assert _store.claim_reset(refused, 'T3', forced=True)[1]
     proven = _store.settle_claim(dict(claimed, wrong_attempts=0), True, 'T2')
     assert 'reset_claim' not in proven and 'reset_refused' not in proven and proven['wrong_attempts'] == 0
+
+
+def test_a_forced_claim_is_trusted_once_and_forgives_no_more_than_two():
+    forced, trusted = _store.claim_reset(entry('1', wrong_attempts=3, reset_refused='T2'), 'T3', forced=True)
+    # the count since the last accepted PIN was 3: the claim forgives 2, so the PIN given is the 4th at most
+    assert trusted and forced['wrong_attempts'] == 1
+    assert forced['reset_claim'] == {'at': 'T3', 'from': 3, 'to': 1, 'forced': True}
+    refused = _store.settle_claim(dict(forced, wrong_attempts=2), False, 'T4')
+    assert refused['wrong_attempts'] == 4 and refused['forced_refused'] == 'T4' and refused['reset_refused'] == 'T4'
+    for forced_again in (False, True):
+        assert _store.claim_reset(refused, 'T5', forced=forced_again) == (refused, False)
+    unanswered = _store.settle_claim(dict(forced), False, 'T4')  # nothing reached the PABX: the claim waits
+    assert unanswered['reset_claim'] == forced['reset_claim'] and 'forced_refused' not in unanswered
+    again = _store.claim_reset(unanswered, 'T5', forced=True)[0]  # a claim on a claim keeps the whole count
+    assert again['reset_claim']['from'] == 3 and again['wrong_attempts'] == 1
+    accepted = _store.settle_claim(dict(refused), True, 'T6')
+    assert not any(field in accepted for field in ('reset_claim', 'reset_refused', 'forced_refused'))
+
+
+def _spent_store(**fields):
+    doc = make_store()
+    doc['devices']['1002'].update(fields)
+    return doc
+
+
+@pytest.mark.parametrize('fields, reset, words', [
+    ({'wrong_attempts': 4, 'reset_refused': 'T2', 'forced_refused': 'T2'}, 'forced',
+     ['1002 has used its wrong-attempt budget, and a PIN given with digitro_reset_attempts=forced was refused on T2',
+      'may count 4 wrong attempts', 'logging in on a phone']),
+    ({'wrong_attempts': 4, 'reset_refused': 'T2', 'forced_refused': 'T2'}, True, ['forced was refused on T2']),
+    ({'wrong_attempts': 3, 'reset_refused': 'T2'}, True, ['refused on T2', 'digitro_reset_attempts=forced']),
+    ({'wrong_attempts': 4}, 'forced', ['1002 has 4 wrong attempts since the PABX last accepted a PIN of it',
+                                       'unlock it if it is locked']),
+    ({'wrong_attempts': 2}, False, ['digitro_reset_attempts=true'])])
+def test_resolve_refuses_a_claim_that_could_lock_and_says_what_to_do(fields, reset, words):
+    with pytest.raises(_store.StoreError) as caught:
+        ops.chosen(_spent_store(**fields), {'1002': '449102'}, verify_only=True, reset_attempts=reset)
+    for word in words:
+        assert word in str(caught.value)
+    assert '449102' not in str(caught.value)
+
+
+def test_resolve_takes_a_forced_claim_while_its_attempt_stays_short_of_a_lockout():
+    doc = _spent_store(wrong_attempts=3, reset_refused='T2')
+    assert ops.chosen(doc, {'1002': '449102'}, verify_only=True, reset_attempts='forced')['numbers'] == ['1002']
+    # a bigger budget leaves room for one more, whatever the claim
+    assert ops.chosen(_spent_store(wrong_attempts=4), {'1002': '449102'}, verify_only=True, max_wrong=3,
+                      reset_attempts='forced')['numbers'] == ['1002']
+
+
+@pytest.mark.parametrize('operation', [ops.show, lambda doc, numbers: ops.remove(doc, numbers, NOW)])
+def test_show_and_remove_name_an_unknown_number_by_position_in_case_it_is_a_pin(operation):
+    with pytest.raises(_store.StoreError) as caught:
+        operation(make_store(), '2000, 482913 1000 771203')
+    message = str(caught.value)
+    assert 'names 2 number(s)' in message and 'its 2nd, 4th item(s)' in message
+    assert '482913' not in message and '771203' not in message
+    retired = ops.remove(make_store(), '1001', NOW)['store']
+    with pytest.raises(_store.StoreError, match=r'its 1st item\(s\) .*; 1001 retired: import them'):
+        ops.remove(retired, '99 1001', NOW)
