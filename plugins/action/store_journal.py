@@ -37,5 +37,7 @@ class ActionModule(ActionBase):
         except (IOError, OSError) as exc:
             raise AnsibleActionFail('the wrong-attempt journal %s cannot be %s (%s): check credential_store_journal_file'
                                     % (args['path'], args['state'], exc.strerror or exc))
-        result.update(changed=False, counts=len(counts), data=apply(args['data'] or {}, counts))
+        result.update(changed=False, counts=len(counts))
+        if args['data'] is not None:  # without it, the counts only: the load passes the store only when there are any
+            result['data'] = apply(args['data'], counts)
         return result

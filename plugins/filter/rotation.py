@@ -9,14 +9,14 @@ __metaclass__ = type
 
 from ansible_collections.digitro.pabx.plugins.plugin_utils import (
     _outcome, _rotation_commit, _rotation_report, _rotation_selection, _rotation_stage, _store_operations)
-from ansible_collections.digitro.pabx.plugins.plugin_utils._filters import as_bool, guarded, plain, utc
+from ansible_collections.digitro.pabx.plugins.plugin_utils._filters import as_bool, guarded, packed, plain, unpacked, utc
 from ansible_collections.digitro.pabx.plugins.plugin_utils._pin_policy import violations
 
 
 @guarded
 def rotation_selection(store, targets='all', pattern='', max_age_days=0, accounts=True, late_apply_hours=1,
                        account_device=None):
-    return _rotation_selection.selection(plain(store), plain(targets), pattern and str(pattern), max_age_days,
+    return _rotation_selection.selection(unpacked(store), plain(targets), pattern and str(pattern), max_age_days,
                                          as_bool(accounts), late_apply_hours, account_device and str(account_device))
 
 
@@ -26,7 +26,7 @@ def rotation_chosen(store, passwords, verify_only=False, max_wrong_attempts=2, p
     # the PINs keep their types: a YAML number where a quoted PIN belongs is refused, not converted
     passwords = dict((str(k), v if not isinstance(v, str) else str(v)) for k, v in passwords.items()) \
         if isinstance(passwords, dict) else passwords
-    return _store_operations.chosen(plain(store), passwords, as_bool(verify_only), int(max_wrong_attempts),
+    return _store_operations.chosen(unpacked(store), passwords, as_bool(verify_only), int(max_wrong_attempts),
                                     plain(policy), as_bool(policy_exception), _rotation_stage.reset_mode(reset_attempts),
                                     utc(now) if now else None, float(late_apply_hours or 0))
 
@@ -34,25 +34,37 @@ def rotation_chosen(store, passwords, verify_only=False, max_wrong_attempts=2, p
 @guarded
 def rotation_stage(store, kind, selection, policy, now, default_device=None, planning=False, verified=None,
                    gate_accounts=None, given=None):
-    return _rotation_stage.stage(plain(store), kind, plain(selection), plain(policy), utc(now),
-                                 default_device or None, planning=as_bool(planning), verified=plain(verified),
-                                 gate_accounts=plain(gate_accounts) or None, given=plain(given) or None)
+    staged = _rotation_stage.stage(unpacked(store), kind, plain(selection), plain(policy), utc(now),
+                                   default_device or None, planning=as_bool(planning), verified=unpacked(verified),
+                                   gate_accounts=plain(gate_accounts) or None, given=plain(given) or None)
+    # the documents packed for the tasks that pass them on (_filters.packed); their sizes for the loop over them
+    return dict(staged, store=packed(staged['store']), batch=packed(staged['batch']), skipped=packed(staged['skipped']),
+                entries=len(staged['batch']))
+
+
+@guarded
+def rotation_batch(batch, chunk):
+    return packed(unpacked(batch)[int(chunk['first']):int(chunk['last'])])
 
 
 @guarded
 def rotation_commit(staged, kind, results, now, check_mode=False, report=None, max_wrong_attempts=2, verified=None):
-    return _rotation_commit.commit(plain(staged), kind, plain(results), utc(now), as_bool(check_mode), plain(report),
-                                   int(max_wrong_attempts), plain(verified))
+    staged = dict((key, unpacked(value) if key in ('store', 'batch', 'skipped') else plain(value))
+                  for key, value in staged.items())
+    settled = _rotation_commit.commit(staged, kind, unpacked(results), utc(now), as_bool(check_mode), unpacked(report),
+                                      int(max_wrong_attempts), unpacked(verified))
+    return dict(settled, store=packed(settled['store']), report=packed(settled['report']),
+                verified=packed(settled['verified']))
 
 
 @guarded
 def rotation_unmet(store, passwords):
-    return _store_operations.unmet(plain(store), plain(passwords))
+    return _store_operations.unmet(unpacked(store), plain(passwords))
 
 
 @guarded
 def rotation_summary(report):
-    return _rotation_report.summarize(plain(report))
+    return _rotation_report.summarize(unpacked(report or []))
 
 
 @guarded
@@ -62,7 +74,7 @@ def rotation_stats(counts):
 
 @guarded
 def rotation_report(report, header=None):
-    return _rotation_report.render(plain(report), plain(header))
+    return _rotation_report.render(unpacked(report), plain(header))
 
 
 @guarded
@@ -94,5 +106,6 @@ class FilterModule(object):
             'rotation_stats': rotation_stats,
             'rotation_verdict': rotation_verdict,
             'rotation_chunks': rotation_chunks,
+            'rotation_batch': rotation_batch,
             'pin_violations': pin_violations,
         }

@@ -77,6 +77,9 @@ options:
     description:
       - Many entries to process in one run, each with the options of the single form.
       - Mutually exclusive with O(device), O(device_password), O(account), O(account_password) and O(new_password).
+      - The action plugin also takes the JSON text of the list, as the P(digitro.pabx.rotation_batch#filter) filter
+        gives it. Ansible passes a text from task to task as it is, where it walks every entry of a list again
+        in each task that uses it (seconds at ten thousand entries).
     type: list
     elements: dict
     suboptions:

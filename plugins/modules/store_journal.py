@@ -34,7 +34,10 @@ options:
     choices: [taken, cleared]
     default: taken
   data:
-    description: The credential store document, with O(state=taken).
+    description:
+      - The credential store document, with O(state=taken).
+      - Without it, only RV(counts) is returned, so that a store passes through a task only when the journal has
+        counts to take into it.
     type: dict
 attributes:
   check_mode:
@@ -61,7 +64,7 @@ EXAMPLES = r'''
 RETURN = r'''
 data:
   description: With O(state=taken), the store with the journal's counts.
-  returned: with state=taken
+  returned: with state=taken and O(data)
   type: dict
 counts:
   description: With O(state=taken), how many entries the journal had a count for.

@@ -18,6 +18,8 @@ pipeline, and otherwise runs the module as ``ansible.builtin.normal`` does.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
+
 from ansible import constants as C
 from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.plugins.action import ActionBase
@@ -67,7 +69,21 @@ class PipelinedModuleAction(ActionBase):
         for option, variable in CONNECTION_VARIABLES:
             if option not in args and variable in task_vars:
                 args[option] = self._templar.template(task_vars[variable])
+        if isinstance(args.get('batch'), str):
+            args['batch'] = self._batch_from_text(args['batch'])
         return args
+
+    def _batch_from_text(self, text):
+        """A ``batch`` given as the JSON text of its list, as the rotation role hands it over (``rotation_batch``):
+        Ansible passes a text from task to task as it is, where it walks every entry of a list each time."""
+        try:
+            batch = json.loads(text)
+        except ValueError:
+            batch = None
+        if not isinstance(batch, list):
+            raise AnsibleActionFail('%s: batch must be a list of entries, or the JSON text of one (as the '
+                                    'digitro.pabx.rotation_batch filter gives it)' % self._module_fqcn())
+        return batch
 
     def _progress_watch(self, args, task_vars):
         """Shows the batch's progress while the module runs (plugin_utils/_progress_display.py)."""

@@ -16,11 +16,12 @@ ATTENTION = ('quarantined', 'failed')
 
 
 def render(rows, header=None):
-    """The report files' contents in one pass: ``table`` (aligned lines for people) and ``json`` (``header``
-    with the rows as ``entries``, for machines)."""
+    """The report files' contents in one pass: ``table`` (aligned lines for people), ``json`` (``header``
+    with the rows as ``entries``, for machines), and ``problems`` (the rows that need attention)."""
     document = dict(header or {})
     document['entries'] = rows
-    return {'table': table(rows), 'json': json.dumps(document, indent=2, sort_keys=True)}
+    return {'table': table(rows), 'json': json.dumps(document, indent=2, sort_keys=True),
+            'problems': [row for row in rows if row['status'] in ATTENTION]}
 
 
 def table(rows):

@@ -138,7 +138,8 @@ def test_custom_store_backend(start_emulator, tmp_path):
         'credential_store_backend': 'custom', 'custom_store_document': document,
         'credential_store_load_tasks': os.path.join(files, 'custom_store_load.yml'),
         'credential_store_save_tasks': os.path.join(files, 'custom_store_save.yml')})
-    assert site.run('import_passwords.yml').returncode == 0
+    imported = site.run('import_passwords.yml')
+    assert imported.returncode == 0, imported.stdout[-3000:]
     run = site.run('rotate_passwords.yml')
     assert run.returncode == 0, run.stdout[-3000:]
     assert not os.path.exists(site.store_path) and os.path.exists(document)
