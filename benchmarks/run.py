@@ -1,192 +1,205 @@
-"""Rotation throughput: the naive uri loop, the collection's playbook, and the physical bound N x 3 x L / C.
+"""Rotation throughput against emulated PABXs: the collection, a fleet of PABXs in one job, stores with full
+histories, and two naive uri playbooks, each beside its bound.
 
-    .venv/bin/python benchmarks/run.py [--sizes 1000 10000] [--naive-size 1000] [--latency 0.02] [--concurrency 16]
+    .venv/bin/python benchmarks/run.py [--scenarios single fleet history naive-include naive-loop] [--repeat 3]
+        [--sizes 2000 10000] [--fleet-pabxs 10] [--fleet-size 2000] [--history-size 10000] [--naive-size 200]
+        [--latency 0.02] [--concurrency 16] [--chunk-size N] [--markdown FILE] [--json FILE]
 
-Prints a table and writes benchmarks/results/latest.json. Not part of the test suite.
+Prints a line per run as it goes and Markdown tables at the end, and writes benchmarks/results/latest.json and
+latest.md (or --json FILE, --markdown FILE). See docs/performance.md. Not part of the test suite.
 """
 import argparse
 import json
 import os
-import secrets
+import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO_ROOT)
 
-from emulator.process import Emulator  # noqa: E402
-from emulator.seed import make_site, write_csv  # noqa: E402
+from benchmarks.measure import cores  # noqa: E402
+from benchmarks.scenarios import SCENARIOS, Fleet, Settings  # noqa: E402
 
-BIN = os.path.dirname(sys.executable)
-# Issue 8's target for the collection: wall time at most 1.25 x the bound plus a fixed start-up under 10 s.
-TARGET_FACTOR, TARGET_STARTUP_S = 1.25, 10.0
-CTI_OPERATIONS = ('verifica-senha', 'altera-senha')
 RESULTS = os.path.join(REPO_ROOT, 'benchmarks', 'results')
+NAIVE = ('naive-include', 'naive-loop')
+PROJECTED_SIZES = (1000, 10000)
+PROGRESS_COLUMNS = ['method', 'pabxs', 'extensions', 'wall_s', 'bound_s', 'best_bound_s', 'of_best_bound',
+                    'requests_per_s', 'cpu_s', 'cpu_ms_per_request', 'peak_rss_mib', 'peak_pss_mib', 'startup_s',
+                    'requests_s', 'winddown_s', 'ok']
 
 
-def tree_rss_kib(root):
-    """Resident memory of a process and all its descendants, from /proc."""
-    children = {}
-    for name in os.listdir('/proc'):
-        if name.isdigit():
-            try:
-                with open('/proc/%s/stat' % name) as handle:
-                    ppid = int(handle.read().rsplit(')', 1)[1].split()[1])
-                children.setdefault(ppid, []).append(int(name))
-            except (OSError, IndexError, ValueError):
-                continue
-    total, todo = 0, [root]
-    while todo:
-        pid = todo.pop()
-        todo.extend(children.get(pid, []))
+def jobs(args):
+    """(scenario, PABXs, extensions per PABX) for every run of one round."""
+    planned = []
+    for scenario in args.scenarios:
+        if scenario == 'single':
+            planned += [(scenario, 1, size) for size in args.sizes]
+        elif scenario == 'fleet':
+            planned.append((scenario, args.fleet_pabxs, args.fleet_size))
+        elif scenario == 'history':
+            planned.append((scenario, 1, args.history_size))
+        elif args.naive_size:
+            planned.append((scenario, 1, args.naive_size))
+    return planned
+
+
+def run_job(job, settings):
+    scenario, count, size = job
+    with tempfile.TemporaryDirectory(prefix='digitro-bench-') as workdir:
+        fleet = Fleet(count, size, settings, workdir)
         try:
-            with open('/proc/%d/status' % pid) as handle:
-                total += next(int(line.split()[1]) for line in handle if line.startswith('VmRSS:'))
-        except (OSError, StopIteration):
-            continue
-    return total
+            return SCENARIOS[scenario](fleet)
+        finally:
+            # after the run was measured: an emulator's CPU never counts as the client's
+            fleet.close()
 
 
-def run_measured(command, cwd, env):
-    """Wall seconds, peak tree RSS (MiB), exit code and start (epoch seconds) of a command."""
-    started, started_at = time.monotonic(), time.time()
-    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = [0]
-
-    def sample():
-        while process.poll() is None:
-            peak[0] = max(peak[0], tree_rss_kib(process.pid))
-            time.sleep(0.1)
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    stderr = process.communicate()[1]
-    sampler.join()
-    if process.returncode:
-        sys.stderr.write(stderr.decode()[-2000:])
-    return time.monotonic() - started, peak[0] / 1024.0, process.returncode, started_at
+def summarise(runs):
+    """One row for the repeated runs of a job: the run with the median wall time, with the median and the min-max
+    spread of wall time and CPU per request, and the highest peak memory of all runs."""
+    ordered = sorted(runs, key=lambda run: run['wall_s'])
+    summary = dict(ordered[(len(ordered) - 1) // 2], runs=len(runs), ok=all(run['ok'] for run in runs))
+    for field in ('wall_s', 'cpu_ms_per_request', 'requests_per_s', 'of_best_bound'):
+        values = [run[field] for run in runs if run[field] is not None]
+        if values:
+            summary.update({field: round(statistics.median(values), 3), field + '_min': min(values), field + '_max': max(values)})
+    for field in ('peak_rss_mib', 'peak_pss_mib'):
+        summary[field] = max(run[field] for run in runs)
+    summary['s_per_extension'] = round(summary['wall_s'] / summary['total_extensions'], 4)
+    return summary
 
 
-class Bench:
-    def __init__(self, size, latency, concurrency, workdir, chunk_size=None):
-        self.size, self.latency, self.concurrency, self.chunk_size = size, latency, concurrency, chunk_size
-        self.workdir = workdir
-        self.site = make_site(size, 0, 0, random_seed=size)
-        seed = os.path.join(workdir, 'seed.json')
-        with open(seed, 'w') as handle:
-            json.dump(self.site, handle)
-        self.api_key, self.secret = secrets.token_hex(16), secrets.token_hex(16)
-        self.emulator = Emulator(workdir, seed=seed, api_key=self.api_key, latency=latency,
-                                 max_concurrent=concurrency).start()
-        collections = os.path.join(REPO_ROOT, '.venv', 'collections')
-        self.env = dict(os.environ, DIGITRO_URL=self.emulator.url, DIGITRO_API_KEY=self.api_key,
-                        DIGITRO_STORE_SECRET=self.secret, ANSIBLE_COLLECTIONS_PATH=collections)
-
-    def requests(self):
-        stats = self.emulator.state()['stats']
-        return sum(v for k, v in stats.items() if k.startswith('op_'))
-
-    def phases(self, started_at, wall):
-        """From the emulator's request log: seconds before the first CTI request, from the first to the last,
-        and after the last one."""
-        with open(self.emulator.log_file) as handle:
-            times = [entry['ts'] for entry in map(json.loads, handle)
-                     if entry['ts'] >= started_at and entry.get('op') in CTI_OPERATIONS]
-        if not times:
-            return {}
-        return dict(startup_s=round(min(times) - started_at, 2), requests_s=round(max(times) - min(times), 2),
-                    winddown_s=round(started_at + wall - max(times), 2))
-
-    def row(self, name, measured, requests):
-        wall, peak, code, started_at = measured
-        bound = self.size * 3 * self.latency / self.concurrency
-        phases = self.phases(started_at, wall)
-        return dict(method=name, extensions=self.size, latency_ms=self.latency * 1000, concurrency=self.concurrency,
-                    wall_s=round(wall, 2), extensions_per_s=round(self.size / wall, 1),
-                    requests_per_s=round(requests / wall, 1), requests_per_extension=round(requests / self.size, 2),
-                    peak_rss_mib=round(peak, 1), bound_s=round(bound, 2), wall_over_bound=round(wall / bound, 2),
-                    throughput_of_bound=round(bound / wall, 3),
-                    target_s=round(TARGET_FACTOR * bound + TARGET_STARTUP_S, 2),
-                    requests_of_bound=round(bound / phases['requests_s'], 3) if phases.get('requests_s') else None,
-                    ok=code == 0, **phases)
-
-    def collection(self):
-        csv_path = os.path.join(self.workdir, 'initial.csv')
-        write_csv(self.site, csv_path)
-        inventory = os.path.join(self.workdir, 'inventory.ini')
-        with open(inventory, 'w') as handle:
-            handle.write('[pabx]\nbench credential_store_import_csv=%s password_rotation_concurrency=%d%s\n'
-                         % (csv_path, self.concurrency, ' password_rotation_chunk_size=%d' % self.chunk_size
-                            if self.chunk_size else ''))
-        playbook = [os.path.join(BIN, 'ansible-playbook'), '-i', inventory]
-        subprocess.run(playbook + [os.path.join(REPO_ROOT, 'playbooks', 'import_passwords.yml')], cwd=self.workdir,
-                       env=self.env, check=True, stdout=subprocess.DEVNULL)
-        before = self.requests()
-        measured = run_measured(playbook + [os.path.join(REPO_ROOT, 'playbooks', 'rotate_passwords.yml')],
-                                self.workdir, self.env)
-        return self.row('collection', measured, self.requests() - before)
-
-    def naive(self):
-        from emulator.process import open_channel  # noqa: E402  (only the naive run needs a channel of its own)
-        channel_id, stream = open_channel(self.emulator.url, self.api_key)
-        entries = [dict(device=n, current=spec['password'], new='%06d' % (135790 + i))
-                   for i, (n, spec) in enumerate(self.site['devices'].items())]
-        variables = os.path.join(self.workdir, 'naive-vars.json')
-        with open(variables, 'w') as handle:
-            json.dump(dict(naive_url=self.emulator.url, naive_api_key=self.api_key, naive_channel=channel_id,
-                           naive_entries=entries), handle)
-        before = self.requests()
-        measured = run_measured([os.path.join(BIN, 'ansible-playbook'),
-                                 os.path.join(REPO_ROOT, 'benchmarks', 'naive_rotation.yml'),
-                                 '-e', '@' + variables], self.workdir, self.env)
-        stream.close()
-        return self.row('naive uri loop', measured, self.requests() - before)
-
-    def close(self):
-        self.emulator.stop()
+def compare(summaries):
+    """CPU per request relative to the single PABX at the same size; naive runs projected to larger sizes."""
+    single = {row['extensions']: row for row in summaries if row['method'] == 'collection' and row['pabxs'] == 1}
+    for row in summaries:
+        same = single.get(row['extensions'])
+        if row['method'] != 'collection' and same and row['cpu_ms_per_request'] and same['cpu_ms_per_request']:
+            row['cpu_vs_single'] = round(row['cpu_ms_per_request'] / same['cpu_ms_per_request'], 2)
+        if row['method'].startswith('naive'):
+            for size in PROJECTED_SIZES:
+                row['projected_s_%d' % size] = round(row['s_per_extension'] * size, 1)
+                if size in single:
+                    row['slower_than_collection_%d' % size] = round(row['s_per_extension'] * size / single[size]['wall_s'], 1)
+    return summaries
 
 
-def table(rows):
-    columns = ['method', 'extensions', 'wall_s', 'extensions_per_s', 'requests_per_s', 'requests_per_extension',
-               'peak_rss_mib', 'bound_s', 'throughput_of_bound', 'target_s', 'startup_s', 'requests_s', 'winddown_s',
-               'requests_of_bound']
-    lines = [' | '.join(columns), ' | '.join('---' for _column in columns)]
-    lines += [' | '.join(str(row.get(c, '')) for c in columns) for row in rows]
-    return '\n'.join(lines)
+def spread(row, field, digits=2):
+    value = row.get(field)
+    if value is None:
+        return ''
+    text = '%.*f' % (digits, value)
+    if row.get('runs', 1) > 1:
+        text += ' (%.*f–%.*f)' % (digits, row[field + '_min'], digits, row[field + '_max'])
+    return text
+
+
+def label(row):
+    return row['method'] if row['ok'] else row['method'] + ' (FAILED: see the run\'s output)'
+
+
+def phases(row):
+    if 'requests_s' not in row:  # no request reached a PABX
+        return ''
+    return '%s / %s / %s' % (row['startup_s'], row['requests_s'], row['winddown_s'])
+
+
+def markdown_table(header, lines):
+    return '\n'.join([' | '.join(header), ' | '.join('---' for _column in header)] + [' | '.join(line) for line in lines])
+
+
+def collection_table(rows):
+    header = ['method', 'PABXs × extensions', 'wall s', 'bound s', 'CPU s / cores', 'of best bound', 'requests/s',
+              'CPU ms/request', 'CPU vs single', 'peak RSS MiB', 'peak PSS MiB', 'start-up / requests / wind-down s']
+    lines = [[label(row), '%d × %d' % (row['pabxs'], row['extensions']), spread(row, 'wall_s'), '%.2f' % row['bound_s'],
+              '%.2f' % row['cpu_bound_s'], spread(row, 'of_best_bound', 3), spread(row, 'requests_per_s', 0),
+              spread(row, 'cpu_ms_per_request', 3), str(row.get('cpu_vs_single', '')), '%.0f' % row['peak_rss_mib'],
+              '%.0f' % row['peak_pss_mib'], phases(row)]
+             for row in rows]
+    return markdown_table(header, lines)
+
+
+def projected(row, size):
+    """A naive run's projected wall time at ``size`` extensions, and how many times the collection's it is."""
+    text = '%.0f' % row['projected_s_%d' % size]
+    if 'slower_than_collection_%d' % size in row:
+        text += ' (%.0fx the collection)' % row['slower_than_collection_%d' % size]
+    return text
+
+
+def naive_table(rows):
+    header = ['method', 'extensions', 'wall s', 's per extension', 'CPU ms/request', 'projected s at 1,000', 'projected s at 10,000']
+    lines = [[label(row), str(row['extensions']), spread(row, 'wall_s'), '%.3f' % row['s_per_extension'],
+              spread(row, 'cpu_ms_per_request', 3), projected(row, 1000), projected(row, 10000)]
+             for row in rows]
+    return markdown_table(header, lines)
+
+
+def markdown(summaries, args):
+    collection = [row for row in summaries if not row['method'].startswith('naive')]
+    naive = [row for row in summaries if row['method'].startswith('naive')]
+    parts = ['L = %g ms, C = %d, %d cores, %d run(s) each: median (min–max); bound = N × 3 × L / C per PABX; '
+             'best bound = max(bound, CPU s / cores); of best bound = best bound / wall.'
+             % (args.latency * 1000, args.concurrency, cores(), args.repeat)]
+    if collection:
+        parts.append(collection_table(collection))
+    if naive:
+        parts.append(naive_table(naive))
+    return '\n\n'.join(parts) + '\n'
+
+
+def progress_line(row):
+    return ' | '.join(str(row.get(column, '')) for column in PROGRESS_COLUMNS)
+
+
+def parse_arguments():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--scenarios', nargs='+', choices=sorted(SCENARIOS), default=['single', 'fleet', 'history'] + list(NAIVE))
+    parser.add_argument('--sizes', type=int, nargs='+', default=[2000, 10000], help='extensions of the single-PABX runs')
+    parser.add_argument('--fleet-pabxs', type=int, default=10, help='PABXs of the fleet run (and --forks)')
+    parser.add_argument('--fleet-size', type=int, default=2000, help='extensions of each PABX of the fleet run')
+    parser.add_argument('--history-size', type=int, default=10000, help='extensions of the full-history run')
+    parser.add_argument('--naive-size', type=int, default=200, help='extensions of the naive runs; 0 skips them')
+    parser.add_argument('--repeat', type=int, default=1, help='runs of each scenario (the tables show the median)')
+    parser.add_argument('--latency', type=float, default=0.02, help="seconds per request of each emulated PABX")
+    parser.add_argument('--concurrency', type=int, default=16, help="the emulator's cap and the role's concurrency")
+    parser.add_argument('--chunk-size', type=int, help="the role's password_rotation_chunk_size (default: the role's)")
+    parser.add_argument('--markdown', default=os.path.join(RESULTS, 'latest.md'), help='where to write the Markdown tables')
+    parser.add_argument('--json', default=os.path.join(RESULTS, 'latest.json'), help='where to write every run and the summaries')
+    return parser.parse_args()
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--sizes', type=int, nargs='+', default=[1000, 10000])
-    parser.add_argument('--naive-size', type=int, default=1000, help='0 skips the naive run')
-    parser.add_argument('--latency', type=float, default=0.02)
-    parser.add_argument('--concurrency', type=int, default=16, help="the emulator's cap and the role's concurrency")
-    parser.add_argument('--chunk-size', type=int, help="the role's password_rotation_chunk_size (default: the role's)")
-    args = parser.parse_args()
-    rows = []
-    plan = [('naive', args.naive_size)] if args.naive_size else []
-    plan += [('collection', size) for size in args.sizes]
-    for method, size in plan:
-        with tempfile.TemporaryDirectory(prefix='digitro-bench-') as workdir:
-            bench = Bench(size, args.latency, args.concurrency, workdir, args.chunk_size)
+    args = parse_arguments()
+    settings = Settings(args.latency, args.concurrency, args.chunk_size)
+    planned, runs, broken = jobs(args), {}, []
+    print(' | '.join(PROGRESS_COLUMNS), flush=True)
+    for _round in range(args.repeat):  # round by round, so that a slow spell of the machine touches every scenario
+        for job in planned:
             try:
-                rows.append(getattr(bench, method)())
-            finally:
-                bench.close()
-        print(table(rows[-1:]).splitlines()[-1], flush=True)
+                result = run_job(job, settings)
+            except (subprocess.CalledProcessError, RuntimeError, OSError) as exc:
+                # an import or an emulator that failed: the other scenarios' figures are still worth having
+                broken.append('%s %d × %d: %s' % (job + (exc,)))
+                print('FAILED: ' + broken[-1], flush=True)
+                continue
+            runs.setdefault(job, []).append(result)
+            print(progress_line(result), flush=True)
+    summaries = compare([summarise(runs[job]) for job in planned if job in runs])
     os.makedirs(RESULTS, exist_ok=True)
-    with open(os.path.join(RESULTS, 'latest.json'), 'w') as handle:
-        json.dump(dict(time=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), cpus=os.cpu_count(), rows=rows),
-                  handle, indent=1)
-    print('\n' + table(rows))
-    naive = [r for r in rows if r['method'] != 'collection']
-    same = [r for r in rows if r['method'] == 'collection' and naive and r['extensions'] == naive[0]['extensions']]
-    if naive and same:
-        speedup = naive[0]['wall_s'] / same[0]['wall_s']
-        print('\ncollection vs naive at N=%d: %.1fx faster' % (naive[0]['extensions'], speedup))
-    return 0 if all(r['ok'] for r in rows) else 1
+    with open(args.json, 'w') as handle:
+        json.dump(dict(time=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), cores=cores(), arguments=vars(args),
+                       summaries=summaries, runs=[run for job in planned for run in runs[job]]), handle, indent=1)
+    tables = markdown(summaries, args)
+    with open(args.markdown, 'w') as handle:
+        handle.write(tables)
+    print('\n' + tables)
+    for failure in broken:
+        print('FAILED: ' + failure)
+    return 0 if all(row['ok'] for row in summaries) and not broken else 1
 
 
 if __name__ == '__main__':
