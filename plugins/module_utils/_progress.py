@@ -14,6 +14,7 @@ __metaclass__ = type
 
 import json
 import os
+import tempfile
 import threading
 
 WRITE_EVERY_SECONDS = 1.0
@@ -66,9 +67,10 @@ class ProgressFile(object):
     def _write(self):
         with self._lock:
             counts = {'done': self.done, 'total': self.total, 'failed': self.failed}
-        partial = self.path + '.part'
         try:
-            descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            # a new file of our own (never one a link planted beside the path points to), renamed over the path: the
+            # rename replaces a link there instead of writing through it
+            descriptor, partial = tempfile.mkstemp(prefix='.progress-', dir=os.path.dirname(self.path) or '.')
             with os.fdopen(descriptor, 'w') as handle:
                 json.dump(counts, handle)
             os.rename(partial, self.path)

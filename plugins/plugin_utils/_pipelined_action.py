@@ -91,7 +91,7 @@ class PipelinedModuleAction(ActionBase):
         try:
             interval = interval_of(value)
         except (TypeError, ValueError):
-            raise AnsibleActionFail('%s must be a number of seconds, 0 or more (0 shows no progress), not %r'
+            raise AnsibleActionFail('%s must be 0 (no progress) or a number of seconds from 1 to 3600, not %r'
                                     % (INTERVAL_VARIABLE, value))
         connection = getattr(self._connection, '_load_name', None) or getattr(self._connection, 'transport', None)
         return ProgressWatch(args, connection, task_vars.get('inventory_hostname', 'localhost'),
@@ -150,6 +150,9 @@ class PipelinedModuleAction(ActionBase):
                     '(the module has its own concurrency and timeouts)')
         if C.DEFAULT_KEEP_REMOTE_FILES:
             return 'ANSIBLE_KEEP_REMOTE_FILES is set: unset it (or set it to false)'
+        if C.DEFAULT_DEBUG:
+            return ("ANSIBLE_DEBUG is set, and Ansible's debug lines print every module's arguments: unset it (or set "
+                    "it to false); -vvvv shows what a run does without them")
         if self._is_pipelining_enabled('new', wrap_async):
             return None
         name = getattr(connection, '_load_name', None) or getattr(connection, 'transport', None) or 'this'

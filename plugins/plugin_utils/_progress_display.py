@@ -26,6 +26,7 @@ from ansible_collections.digitro.pabx.plugins.module_utils._progress import read
 
 INTERVAL_VARIABLE = 'digitro_progress_interval'
 DEFAULT_INTERVAL = 5.0
+MIN_INTERVAL, MAX_INTERVAL = 1.0, 3600.0  # a line a second at most; beyond an hour, a thread cannot wait that long
 LOCAL_CONNECTIONS = ('local', 'ansible.builtin.local', 'ansible.legacy.local')
 
 display = Display()
@@ -39,9 +40,11 @@ def progress_line(host, module, counts, seconds):
 
 
 def interval_of(value):
-    """``digitro_progress_interval`` as seconds: a number of at least 0 (0: no progress), or ValueError."""
+    """``digitro_progress_interval`` as seconds: 0 (no progress) or 1 to 3600, or ValueError."""
+    if isinstance(value, bool):
+        raise ValueError(value)
     seconds = float(DEFAULT_INTERVAL if value is None or value == '' else value)
-    if not 0 <= seconds < float('inf'):  # NaN fails this too
+    if not (seconds == 0 or MIN_INTERVAL <= seconds <= MAX_INTERVAL):  # NaN fails this too
         raise ValueError(value)
     return seconds
 

@@ -165,6 +165,6 @@ def test_a_progress_interval_that_is_not_seconds_fails_before_the_pabx_is_asked(
     site = imported_site(start_emulator, tmp_path, devices=5, accounts=0)
     run = site.run('rotate_passwords.yml', {'digitro_progress_interval': 'often'})
     assert run.returncode != 0
-    assert "digitro_progress_interval must be a number of seconds, 0 or more (0 shows no progress), not 'often'" \
+    assert "digitro_progress_interval must be 0 (no progress) or a number of seconds from 1 to 3600, not 'often'" \
         in run.stdout, run.stdout[-3000:]
     assert 'op_altera-senha' not in site.emulator.state()['stats']

@@ -38,6 +38,22 @@ def test_counts_add_up_across_threads(tmp_path):
     assert read_progress(path) == {'done': 500, 'total': 500, 'failed': 7}
 
 
+def test_a_link_planted_beside_the_file_is_not_written_through(tmp_path):
+    victim = tmp_path / 'victim'
+    victim.write_text('keep me')
+    path = tmp_path / 'progress.json'
+    for planted in (str(path) + '.part', str(path)):
+        if path.exists():
+            path.unlink()
+        os.symlink(str(victim), planted)
+        with ProgressFile(str(path), 1) as progress:
+            progress.count({})
+        assert victim.read_text() == 'keep me'
+        assert not path.is_symlink() and read_progress(str(path))['done'] == 1
+        if os.path.lexists(planted):
+            os.remove(planted)
+
+
 def test_a_directory_gone_does_not_fail_the_batch(tmp_path):
     path = str(tmp_path / 'gone' / 'progress.json')
     with ProgressFile(path, 2) as progress:
@@ -57,12 +73,13 @@ def test_the_line_says_counts_and_never_an_entry():
     assert line == 'pabx-sp: digitro_password 3,412 of 10,000 entries done, 2 failed (25 s)'
 
 
-@pytest.mark.parametrize('value, seconds', [(None, 5.0), ('', 5.0), (0, 0.0), ('2.5', 2.5), (10, 10.0)])
+@pytest.mark.parametrize('value, seconds', [(None, 5.0), ('', 5.0), (0, 0.0), ('2.5', 2.5), (10, 10.0), (1, 1.0),
+                                            ('3600', 3600.0)])
 def test_interval_values(value, seconds):
     assert interval_of(value) == seconds
 
 
-@pytest.mark.parametrize('value', ['often', '-1', 'nan', 'inf', [5]])
+@pytest.mark.parametrize('value', ['often', '-1', 'nan', 'inf', [5], True, 0.0001, '0.5', 1e10, 3601])
 def test_interval_values_refused(value):
     with pytest.raises((ValueError, TypeError)):
         interval_of(value)
