@@ -80,7 +80,7 @@ def test_stage_resolves_with_the_pin_given_only_and_settles_it_out_of_quarantine
                                  given={'passwords': {'1002': '449102'}, 'verify_only': True, 'reset_attempts': True})
     request = [r for r in plan['batch'] if r['device'] == '1002'][0]
     assert request == dict(device='1002', device_password='449102', new_password='449102', candidates=[],
-                           wrong_attempts=0, verify_only=True)
+                           wrong_attempts=1, verify_only=True)  # the claim forgave one: room for this PIN
     accepted = dict(status='unchanged', holds='new', wrong_attempts=0)
     verified = dict(status='verified', holds='current', wrong_attempts=0)
     done = _rotation_commit.commit(plan, 'devices', [accepted if r['device'] == '1002' else verified for r in plan['batch']], NOW)
@@ -161,8 +161,8 @@ def test_show_lists_the_pins_in_doubt_of_a_retired_entry():
 
 def test_a_reset_claim_is_proven_by_the_pabx_and_trusted_once():
     claimed, trusted = _store.claim_reset(entry('1', wrong_attempts=2), 'T1')
-    assert trusted and claimed['wrong_attempts'] == 0 and claimed['reset_claim'] == {'at': 'T1', 'from': 2}
-    refused = _store.settle_claim(dict(claimed, wrong_attempts=1), False, 'T2')
+    assert trusted and claimed['wrong_attempts'] == 1 and claimed['reset_claim'] == {'at': 'T1', 'from': 2, 'to': 1}
+    refused = _store.settle_claim(dict(claimed, wrong_attempts=2), False, 'T2')
     assert refused['wrong_attempts'] == 3 and refused['reset_refused'] == 'T2' and 'reset_claim' not in refused
     assert _store.claim_reset(refused, 'T3') == (refused, False)
     assert _store.claim_reset(refused, 'T3', forced=True)[1]
@@ -170,19 +170,19 @@ def test_a_reset_claim_is_proven_by_the_pabx_and_trusted_once():
     assert 'reset_claim' not in proven and 'reset_refused' not in proven and proven['wrong_attempts'] == 0
 
 
-def test_a_forced_claim_is_trusted_once_and_forgives_no_more_than_two():
+def test_a_forced_claim_is_trusted_once_and_forgives_no_more_than_one():
     forced, trusted = _store.claim_reset(entry('1', wrong_attempts=3, reset_refused='T2'), 'T3', forced=True)
-    # the count since the last accepted PIN was 3: the claim forgives 2, so the PIN given is the 4th at most
-    assert trusted and forced['wrong_attempts'] == 1
-    assert forced['reset_claim'] == {'at': 'T3', 'from': 3, 'to': 1, 'forced': True}
-    refused = _store.settle_claim(dict(forced, wrong_attempts=2), False, 'T4')
+    # the count since the last accepted PIN was 3: the claim forgives 1 (with budget 3, the PIN given is the 4th)
+    assert trusted and forced['wrong_attempts'] == 2
+    assert forced['reset_claim'] == {'at': 'T3', 'from': 3, 'to': 2, 'forced': True}
+    refused = _store.settle_claim(dict(forced, wrong_attempts=3), False, 'T4')
     assert refused['wrong_attempts'] == 4 and refused['forced_refused'] == 'T4' and refused['reset_refused'] == 'T4'
     for forced_again in (False, True):
         assert _store.claim_reset(refused, 'T5', forced=forced_again) == (refused, False)
     unanswered = _store.settle_claim(dict(forced), False, 'T4')  # nothing reached the PABX: the claim waits
     assert unanswered['reset_claim'] == forced['reset_claim'] and 'forced_refused' not in unanswered
     again = _store.claim_reset(unanswered, 'T5', forced=True)[0]  # a claim on a claim keeps the whole count
-    assert again['reset_claim']['from'] == 3 and again['wrong_attempts'] == 1
+    assert again['reset_claim']['from'] == 3 and again['wrong_attempts'] == 2
     accepted = _store.settle_claim(dict(refused), True, 'T6')
     assert not any(field in accepted for field in ('reset_claim', 'reset_refused', 'forced_refused'))
 
@@ -211,11 +211,14 @@ def test_resolve_refuses_a_claim_that_could_lock_and_says_what_to_do(fields, res
 
 
 def test_resolve_takes_a_forced_claim_while_its_attempt_stays_short_of_a_lockout():
-    doc = _spent_store(wrong_attempts=3, reset_refused='T2')
+    doc = _spent_store(wrong_attempts=2, reset_refused='T2')
     assert ops.chosen(doc, {'1002': '449102'}, verify_only=True, reset_attempts='forced')['numbers'] == ['1002']
     # a bigger budget leaves room for one more, whatever the claim
-    assert ops.chosen(_spent_store(wrong_attempts=4), {'1002': '449102'}, verify_only=True, max_wrong=3,
+    assert ops.chosen(_spent_store(wrong_attempts=3), {'1002': '449102'}, verify_only=True, max_wrong=3,
                       reset_attempts='forced')['numbers'] == ['1002']
+    with pytest.raises(_store.StoreError):  # forgiving one leaves the budget spent: nothing may be sent
+        ops.chosen(_spent_store(wrong_attempts=3, reset_refused='T2'), {'1002': '449102'}, verify_only=True,
+                   reset_attempts='forced')
 
 
 @pytest.mark.parametrize('operation', [ops.show, lambda doc, numbers: ops.remove(doc, numbers, NOW)])
