@@ -101,3 +101,42 @@ def test_a_dac_request_refused_mid_run_is_counted_for_the_next_run(start_emulato
     record = emulator.state()['devices'][devices[0]]
     assert record['most_in_a_row'] <= 1 and not record['locked']
     assert site.store()['devices'][devices[0]]['quarantined']
+
+
+def descendants(pid):
+    """A process and all it started, from ps: the workers and modules of a job, which run in sessions of their own."""
+    children = {}
+    for line in subprocess.run(['ps', '-e', '-o', 'pid=,ppid='], capture_output=True, text=True,
+                               check=True).stdout.splitlines():
+        child, parent = map(int, line.split())
+        children.setdefault(parent, []).append(child)
+    found, todo = [], [pid]
+    while todo:
+        found.append(todo.pop())
+        todo.extend(children.get(found[-1], []))
+    return found
+
+
+def test_runs_killed_with_every_process_while_a_wrong_pin_is_out_never_add_up_to_a_lockout(start_emulator, tmp_path):
+    emulator = start_emulator(devices=3, accounts=0, dac_devices=0)
+    site = Site(emulator, tmp_path)
+    assert site.run('import_passwords.yml').returncode == 0
+    device = sorted(emulator.site['devices'])[0]
+    emulator.control(set_passwords=[['devices', device, '583920']])   # changed at the console
+    emulator.control(settings={'latency': 4.0})  # the PABX counts a PIN as it arrives and answers 4 s later
+    for _run in range(5):  # a deleted AWX pod: the job, its workers and its module, while the PIN is out
+        before = emulator.state()['devices'][device]['in_a_row']
+        job = site.start('rotate_passwords.yml', {'password_rotation_targets': device})
+        deadline = time.monotonic() + 60
+        while (emulator.state()['devices'][device]['in_a_row'] == before and job.poll() is None
+               and time.monotonic() < deadline):
+            time.sleep(0.1)
+        for pid in descendants(job.pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        job.wait()
+    emulator.control(settings={'latency': 0.0})
+    record = emulator.state()['devices'][device]
+    assert not record['locked'] and record['most_in_a_row'] <= 2

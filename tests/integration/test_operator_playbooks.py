@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from pabx_site import Site
+from pabx_site import Site, api_check_vars
 
 
 @pytest.fixture
@@ -174,6 +174,23 @@ def test_forced_reset_claims_repeated_with_a_wrong_pin_never_lock_the_extension(
     state, entry = site.emulator.state()['devices'][number], site.store()['devices'][number]
     assert not state['locked'] and state['most_in_a_row'] <= 3
     assert entry['wrong_attempts'] == state['in_a_row'] and entry['quarantined'] and entry['forced_refused']
+
+
+def test_check_api_s_wrong_pin_and_careless_claims_never_add_up_to_a_lockout(site):
+    number = devices(site)[0]
+    site.emulator.control(set_passwords=[['devices', number, '583920']])  # changed at the console, unknown to the store
+    check = dict(api_check_vars(site.emulator), digitro_check_device=number, digitro_check_device_password='640172')
+    for key in ('digitro_check_account', 'digitro_check_account_password'):
+        check.pop(key)
+    site.run('check_api.yml', check)  # a mistyped PIN: one wrong attempt the store does not count
+    for pin, reset in (('402718', False), ('519327', False), ('731904', True), ('815263', 'forced'),
+                       ('906152', 'forced')):
+        variables = {'digitro_passwords': {number: pin}}
+        if reset:
+            variables['digitro_reset_attempts'] = reset
+        site.run('resolve_passwords.yml', variables)
+    state = site.emulator.state()['devices'][number]
+    assert not state['locked'] and state['most_in_a_row'] <= 4
 
 
 def test_a_restore_brings_back_a_retired_entry_with_the_pin_the_pabx_holds(site):
