@@ -7,8 +7,7 @@
 The store learns a run's wrong attempts only when the run saves; a run killed before that would leave
 them unrecorded, and the next run would spend the budget again. So the modules append a line per
 change of a count (a refusal, or a success after refusals) and sync it before they go on, and the next
-load of the store takes the last count of each entry in. Before each password goes out, a line counts
-it wrong ahead of the answer (see ``_password.Budget.verify``). A line holds a kind, a number and a count:
+load of the store takes the last count of each entry in. A line holds a kind, a number and a count:
 never a password.
 """
 
@@ -34,9 +33,7 @@ class Journal(object):
         self.path = path
         self._lock = threading.Lock()
 
-    def record(self, kind, number, wrong_attempts, sync=True):
-        """Append a count; ``sync``: on the disk before this returns (a write alone outlives the process, not a
-        power cut)."""
+    def record(self, kind, number, wrong_attempts):
         if not self.path:
             return
         line = json.dumps({'kind': kind, 'number': number, 'wrong_attempts': int(wrong_attempts)}) + '\n'
@@ -45,8 +42,7 @@ class Journal(object):
             descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
                 os.write(descriptor, line.encode('utf-8'))
-                if sync:
-                    os.fsync(descriptor)
+                os.fsync(descriptor)
             finally:
                 os.close(descriptor)
 

@@ -55,18 +55,12 @@ class Budget(object):
         self.limit = int(limit)
         self.asked = 0  # passwords sent in this run
         self.on_wrong = on_wrong
-        self.on_count = on_count  # on_count(count, sync)
-        self.journaled = self.spent  # the entry's last count in the journal, as this run wrote it
+        self.on_count = on_count
 
     def count(self, spent):
-        """The count after an answer; a change of it is synced to the journal's disk."""
-        self._journal(spent, sync=spent != self.spent)
+        if spent != self.spent and self.on_count is not None:
+            self.on_count(spent)
         self.spent = spent
-
-    def _journal(self, count, sync):
-        if self.on_count is not None and (sync or count != self.journaled):
-            self.on_count(count, sync)
-        self.journaled = count
 
     @property
     def left(self):
@@ -77,20 +71,13 @@ class Budget(object):
         if not self.left:
             return None
         self.asked += 1
-        # Written ahead: a run killed with all its processes while the PIN is out (a deleted AWX pod) leaves the
-        # journal counting it wrong, as the PABX may. The answer writes the true count after it, unsynced: only a
-        # power cut could lose that line, which leaves the count one too high, the safe side.
-        self._journal(self.spent + 1, sync=False)
         try:
             accepted = verify(client, entry, password)
         except PabxError as exc:
             if getattr(exc, 'not_sent', False):
                 self.asked -= 1  # nothing reached the PABX
-                self._journal(self.spent, sync=False)
             elif getattr(exc, 'maybe_processed', False):
                 self.count(self.spent + 1)  # it may have checked the password and counted it: assume the worst
-            else:
-                self._journal(self.spent, sync=False)  # answered, and not with a refusal of the password
             raise
         if accepted:
             self.count(0)
@@ -295,7 +282,7 @@ def entry_budget(entry, max_wrong_attempts, journal=None, journaled=None):
     """The entry's Budget: its count (or the journal's, when higher), recording changes in the journal."""
     kind, number = key(entry)
     spent = max(int(entry.get('wrong_attempts') or 0), (journaled or {}).get((kind, number), 0))
-    record = (lambda count, sync: journal.record(kind, number, count, sync)) if journal is not None else None
+    record = (lambda count: journal.record(kind, number, count)) if journal is not None else None
     return Budget(spent, max_wrong_attempts, on_count=record)
 
 

@@ -329,33 +329,6 @@ def test_the_journal_records_each_change_of_a_count_and_a_higher_journaled_count
     assert read_counts(journal.path) == {('devices', '1000'): 2}
 
 
-class JournalWatchingPabx(FakePabx):
-    """Reads the journal while each password is out, as a run killed at that moment would leave it."""
-
-    def __init__(self, password, journal_path):
-        super(JournalWatchingPabx, self).__init__(password)
-        self.journal_path, self.in_flight = journal_path, []
-
-    def call(self, operation, body):
-        from ansible_collections.digitro.pabx.plugins.module_utils._journal import read_counts
-        if operation == V:
-            self.in_flight.append(read_counts(self.journal_path).get(('devices', '1000')))
-        return super(JournalWatchingPabx, self).call(operation, body)
-
-
-@pytest.mark.parametrize('held, in_flight, after', [
-    ('1111', [1, 1], 0),       # the current PIN, then the new one: each counted wrong while out, 0 after
-    ('9999', [1], 1),          # drifted: the refusal stays counted (no other PIN may be tried)
-])
-def test_the_journal_counts_a_password_wrong_while_it_is_out(tmp_path, held, in_flight, after):
-    from ansible_collections.digitro.pabx.plugins.module_utils._journal import Journal, read_counts
-    journal = Journal(str(tmp_path / 'store.journal'))
-    pabx = JournalWatchingPabx(held, journal.path)
-    ensure_password(pabx, dict(ENTRY, candidates=[]), False, 1, 2, sleep=lambda s: None, journal=journal)
-    assert pabx.in_flight == in_flight
-    assert read_counts(journal.path)[('devices', '1000')] == after
-
-
 def test_with_a_budget_of_one_a_refusal_stops_the_device_without_a_check():
     from ansible_collections.digitro.pabx.plugins.module_utils._batch import run_batch
     from ansible_collections.digitro.pabx.plugins.module_utils._password import DeviceGates
