@@ -77,8 +77,10 @@ class EventChannel(object):
         except Exception as exc:  # a transport error, or any other failure to connect: all mean "no channel"
             # a TLS failure is an answer of sorts (a wrong setting, not a PABX that is down)
             tls = bool(getattr(exc, 'tls', False)) or type(exc).__name__ == 'SSLError'
-            error = ChannelError('Could not open the event channel at %s: %s' % (self._url, explain(exc, self._url)),
-                                 operation='open-channel', no_answer=not tls)
+            setting = bool(getattr(exc, 'setting', False))  # a proxy URL to fix: said whole, and not a PABX that is down
+            said = str(exc) if setting else explain(exc, self._url)
+            error = ChannelError('Could not open the event channel at %s: %s' % (self._url, said),
+                                 operation='open-channel', no_answer=not (tls or setting))
             error.tls = tls
             raise error
         if self._response.status_code != 200:

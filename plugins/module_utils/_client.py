@@ -4,9 +4,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The one HTTP client of the collection.
 
-Reads are retried with backoff on connection errors and 5xx; a change is
-never retried blindly (a lost answer makes it ``ambiguous`` and the caller
-verifies instead). Every message is scrubbed of the request's secrets.
+Reads are retried with backoff on connection errors that sent nothing and on
+a 500 or 503 (not on a gateway's 502 or 504, after which the PABX may have
+checked the password); a change is never retried blindly (a lost answer makes
+it ``ambiguous`` and the caller verifies instead). Every message is scrubbed of
+the request's secrets.
 
 A circuit breaker stops the client once the PABX has not answered
 ``breaker_threshold`` requests in a row: thousands of entries would otherwise
@@ -35,6 +37,9 @@ HTTP_REASONS = {400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 
 READ_RETRIES = 3
 BACKOFF_SECONDS = 0.2
 MAX_ANSWER_BYTES = 1024 * 1024  # a CTI answer is a few hundred bytes; anything near this is not one
+# A gateway's errors: a reverse proxy answers them after passing the request on, so the PABX behind it may have
+# processed it (checked a PIN). 500 and 503 come from the PABX itself, which refuses before processing (assumed).
+GATEWAY_STATUSES = (502, 504)
 BREAKER_THRESHOLD = 5  # requests in a row without an answer (or with a 5xx) after which nothing more is sent
 
 
@@ -148,6 +153,9 @@ class PabxClient(object):
                 try:
                     channel.open()
                 except ChannelError as exc:
+                    # what the PABX (or whatever answers) said is in it: an echoed API key must not be
+                    exc.message = scrub(exc.message, self._secrets)
+                    exc.args = (exc.message,)
                     self._count(exc.no_answer or (exc.status or 0) >= 500, exc.message)
                     raise
                 self._count(False)
@@ -233,7 +241,8 @@ class PabxClient(object):
                     channel_resends -= 1  # the PABX refused the channel, not the command: nothing applied
                     continue
                 # Every operation carries a password: one that may have been processed is never resent, as a
-                # wrong password would count twice towards the PABX's lockout. A 5xx did nothing (assumed).
+                # wrong password would count twice towards the PABX's lockout. A 500 or 503 did nothing (assumed);
+                # a 502 or 504 may have (GATEWAY_STATUSES), so it is maybe_processed and not resent.
                 if (retries_left and (exc.no_answer or (exc.status or 0) >= 500) and not exc.maybe_processed
                         and not self.breaker_open):
                     time.sleep(BACKOFF_SECONDS * (2 ** (READ_RETRIES - 1 - retries_left)))
@@ -261,7 +270,7 @@ class PabxClient(object):
         raise PabxError('%s for %s failed: HTTP %d %s%s' % (
             spec.slug, target, status, HTTP_REASONS.get(status, ''),
             ': %s' % said if said else ''), status=status, operation=spec.slug, target=target,
-            ambiguous=spec.writes and status >= 500, pabx_message=said)
+            ambiguous=spec.writes and status >= 500, pabx_message=said, maybe_processed=status in GATEWAY_STATUSES)
 
     def exchange(self, spec, channel_id, payload, target, secrets):
         """POST ``payload`` (text, sent as it is) to ``spec.slug`` once: (HTTP status, body bytes), whatever the
@@ -275,13 +284,13 @@ class PabxClient(object):
         with self._count_lock:
             self.request_count += 1
         try:
-            status, content = self._pool.post(path, payload.encode('utf-8'), time.monotonic() + self.timeout)
+            status, content = self._pool.post(path, payload.encode('utf-8'), self.timeout)
         except AnswerTooSlow:
             raise self._no_answer(spec, target, 'got no complete answer within %gs (timeout)' % self.timeout, True)
-        except AnswerTooLarge:
+        except AnswerTooLarge as exc:
             # not counted by the breaker (something answers) and not retried (it would answer the same)
-            raise PabxError("%s for %s failed: the PABX's answer exceeded %s, which no CTI answer does: is the URL "
-                            "the PABX's CTI API?" % (spec.slug, target, _size(MAX_ANSWER_BYTES)),
+            what = str(exc) or "the PABX's answer exceeded %s, which no CTI answer does" % _size(MAX_ANSWER_BYTES)
+            raise PabxError("%s for %s failed: %s: is the URL the PABX's CTI API?" % (spec.slug, target, what),
                             operation=spec.slug, target=target, ambiguous=spec.writes)
         except TransportError as exc:
             raise self._transport_error(spec, target, exc, secrets)
@@ -290,7 +299,11 @@ class PabxClient(object):
 
     def _transport_error(self, spec, target, exc, secrets):
         """The PabxError of a request whose connection failed: a TLS failure is a setting to fix (not counted,
-        not retried); a request that never reached the PABX is safe to resend; one that may have is not."""
+        not retried), and so is a proxy URL that cannot be read (nothing sent); a request that never reached the
+        PABX is safe to resend; one that may have is not."""
+        if exc.setting:
+            return PabxNotSent('%s for %s not sent: %s' % (spec.slug, target, scrub(exc.message, secrets)),
+                               operation=spec.slug, target=target)
         said = scrub(explain(exc, self.url), secrets)
         if exc.tls:
             return PabxError('%s for %s failed: %s' % (spec.slug, target, said), operation=spec.slug, target=target)

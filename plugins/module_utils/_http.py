@@ -21,6 +21,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import io
 import ipaddress
 import os
 import select
@@ -34,6 +35,10 @@ from urllib.parse import unquote, urlsplit
 from urllib.request import getproxies, proxy_bypass
 
 READ_SIZE = 65536
+# A CTI answer's head is a few hundred bytes. http.client caps the length of a header line and the number of header
+# lines, not their sum, and it skips only 100 Continue: this caps the head, interim 1xx answers included.
+HEAD_MAX_BYTES = 65536
+TIMEOUT_SLACK = 0.05  # seconds a wait may end past a request's deadline, so that its timeout is seldom set anew
 STREAM_LINE_LIMIT = 65536  # an event line longer than this is cut: it is not one the modules use
 DEFAULT_PORTS = {'http': 80, 'https': 443}
 # What a broken exchange raises: the socket's errors (timeouts, resets, TLS alerts) and http.client's (a bad status
@@ -46,14 +51,16 @@ COMMON_HEADERS = {'User-Agent': 'digitro.pabx', 'Accept': '*/*'}
 class TransportError(Exception):
     """A request that got no (complete) answer. ``sent``: the request may have reached the PABX. ``partial``: the
     answer's head came, its body broke off. ``tls``: the TLS handshake failed (a setting to fix, not a PABX that is
-    down). The message is in words: what the socket said, never a header or a body."""
+    down). ``setting``: another setting to fix (a proxy URL that cannot be read); nothing was sent. The message is
+    in words: what the socket said, never a header or a body."""
 
-    def __init__(self, message, sent=False, tls=False, partial=False):
+    def __init__(self, message, sent=False, tls=False, partial=False, setting=False):
         super(TransportError, self).__init__(message)
         self.message = message
         self.sent = sent or partial
         self.tls = tls
         self.partial = partial
+        self.setting = setting
 
     def __str__(self):
         return self.message
@@ -65,6 +72,115 @@ class AnswerTooSlow(Exception):
 
 class AnswerTooLarge(Exception):
     """The answer grew past the size cap: whatever answers is not a PABX's CTI API."""
+
+
+class ProtocolError(http_client.HTTPException):
+    """An answer no CTI API sends (101 Switching Protocols to a POST): the request may have been processed."""
+
+
+class DeadlineReader(io.RawIOBase):
+    """A socket's bytes for http.client, each recv bounded by the time left before ``deadline``: a server that
+    trickles the status line or the headers cannot hold a request past its timeout. With ``deadline`` None, each
+    recv waits at most ``idle_timeout`` (an event stream, which lasts as long as the run). At most ``budget`` bytes
+    are received (None: no cap), so a head cannot grow without end. ``probing``: a recv takes only what has
+    already arrived, never waits."""
+
+    def __init__(self, sock, deadline, budget=None, idle_timeout=None):
+        super(DeadlineReader, self).__init__()
+        self.sock = sock
+        self.deadline = deadline
+        self.budget = budget
+        self.idle_timeout = idle_timeout
+        self.probing = False
+        self.ended = False  # the other end closed its side
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        if self.probing:
+            return self._read_arrived(buffer)
+        if self.deadline is None:
+            if self.sock.gettimeout() != self.idle_timeout:
+                self.sock.settimeout(self.idle_timeout)
+            return self._counted(self.sock.recv_into(buffer))
+        while True:
+            bound_wait(self.sock, self.deadline - time.monotonic())
+            try:
+                return self._counted(self.sock.recv_into(buffer))
+            except socket.timeout:
+                if self.deadline - time.monotonic() <= 0:
+                    raise
+                # a timeout left shorter than the time left (by an earlier request) ended the wait early: wait on
+                self.sock.settimeout(self.deadline - time.monotonic())
+
+    def _read_arrived(self, buffer):
+        if isinstance(self.sock, ssl.SSLSocket):
+            # TLS: bytes may wait decrypted inside the TLS layer, and readable bytes may not make a whole record
+            self.sock.settimeout(0)
+        elif not is_dropped(self.sock):
+            return None  # nothing has arrived: what BufferedReader takes for "no bytes now"
+        try:
+            return self._counted(self.sock.recv_into(buffer))
+        except (BlockingIOError, ssl.SSLWantReadError):
+            return None
+
+    def _counted(self, count):
+        if not count:
+            self.ended = True
+        if self.budget is not None:
+            self.budget -= count
+            if self.budget < 0:
+                raise AnswerTooLarge('the head of the answer exceeded %d KiB, which no CTI answer\'s does' % (HEAD_MAX_BYTES // 1024))
+        return count
+
+
+def bound_wait(sock, left):
+    """Make the socket's waits end within ``left`` seconds (socket.timeout when no time is left). settimeout is a
+    system call, so a timeout that ends near enough to the deadline is kept: requests in a row rarely need one."""
+    if left <= 0:
+        raise socket.timeout('timed out')
+    current = sock.gettimeout()
+    if not current or current > left + TIMEOUT_SLACK:
+        sock.settimeout(left)
+
+
+class _Source(object):
+    """What http.client.HTTPResponse takes for a socket: one buffered reader, shared by an interim answer and the
+    final one that follows it on the same connection."""
+
+    def __init__(self, reader):
+        self.reader = reader
+
+    def makefile(self, mode):
+        return self.reader
+
+
+def final_answer(source, method):
+    """The head of the final answer read from ``source``, past every interim 1xx answer (102 Processing, 103 Early
+    Hints): http.client skips only 100 and takes any other 1xx for the final answer, with an empty body, which left
+    the real answer to be read as the next request's."""
+    while True:
+        response = http_client.HTTPResponse(source, method=method)
+        response.begin()
+        if response.status == 101:
+            raise ProtocolError('Protocol error: the answer was 101 Switching Protocols, which no CTI API sends')
+        if not 100 <= response.status < 200:
+            return response
+        response.fp = None  # the reader is the final answer's too: the interim answer must not close it when dropped
+
+
+def has_leftover(reader):
+    """Whether bytes beyond a complete answer were buffered or have arrived, or the other end closed: the connection
+    then carries something no request asked for, which the next request would read as its answer."""
+    raw = reader.raw
+    raw.probing = True
+    try:
+        return bool(reader.peek(1)) or raw.ended
+    except OSError:
+        return True
+    finally:
+        raw.probing = False
 
 
 def tls_context(validate_certs, ca_path):
@@ -96,11 +212,16 @@ def _certifi_bundle():
         return None
 
 
+class ProxySettingError(ValueError):
+    """A proxy URL of the environment that cannot be read. The message names the variable, never its value: the
+    value may hold a password."""
+
+
 class Proxy(object):
     """An http:// proxy from the environment: where to connect and, when its URL has them, its credentials."""
 
-    def __init__(self, url):
-        parts = urlsplit(url if '://' in url else 'http://' + url)
+    def __init__(self, url, variable='http_proxy'):
+        parts = _proxy_parts(url, variable)
         self.scheme = parts.scheme.lower()
         self.host = parts.hostname
         self.port = parts.port or 80
@@ -115,14 +236,32 @@ class Proxy(object):
         return '%s:%d' % (self.host, self.port)
 
 
+def _proxy_parts(url, variable):
+    """The parts of a proxy URL, or ProxySettingError. An unescaped / # ? in a password ends the address part early:
+    urlsplit then takes the password's start for a port (and says it), or, worse, for the host, so a URL with an @
+    past its address part is refused too."""
+    advice = ('the proxy URL in the environment variable %s (or %s) is malformed: percent-encode / # ? @ : in its '
+              'user name and password (/ as %%2F, # as %%23), or add the PABX to no_proxy' % (variable, variable.upper()))
+    try:
+        parts = urlsplit(url if '://' in url else 'http://' + url)
+        parts.port  # raises ValueError on a port that is not a number from 0 to 65535
+    except ValueError:
+        raise ProxySettingError(advice)
+    if not parts.hostname or '@' in url[url.find(parts.netloc) + len(parts.netloc):]:
+        raise ProxySettingError(advice)
+    return parts
+
+
 def environment_proxy(scheme, host, port):
-    """The proxy the environment sets for ``scheme``://``host``:``port``, or None (no proxy, or no_proxy names it).
-    Read once per client: requests re-read the environment for every request."""
+    """The proxy the environment sets for ``scheme``://``host``:``port``, or None (no proxy, or no_proxy names it);
+    ProxySettingError when its URL cannot be read. Read once per client: requests re-read the environment for every
+    request."""
     proxies = getproxies()
-    url = proxies.get(scheme) or proxies.get('all')
+    key = scheme if proxies.get(scheme) else 'all'
+    url = proxies.get(key)
     if not url or proxy_bypass('%s:%d' % (host, port)) or _in_no_proxy_network(host):
         return None
-    return Proxy(url)
+    return Proxy(url, '%s_proxy' % key)
 
 
 def _in_no_proxy_network(host):
@@ -157,7 +296,13 @@ class Endpoint(object):
         self.origin = '%s://%s' % (self.scheme, parts.netloc.rpartition('@')[2])
         self.host_header = parts.netloc.rpartition('@')[2]
         self.tls = tls_context(validate_certs, ca_path) if self.scheme == 'https' else None
-        self.proxy = environment_proxy(self.scheme, self.host, self.port)
+        # A proxy URL that cannot be read fails every request (the module reports it as the first one's error)
+        # instead of the client's construction, which a module does not expect to fail.
+        self.proxy_error = None
+        try:
+            self.proxy = environment_proxy(self.scheme, self.host, self.port)
+        except ProxySettingError as exc:
+            self.proxy, self.proxy_error = None, str(exc)
 
     def target(self, path):
         """The request target of ``path``: the absolute URI through an http proxy, else the path."""
@@ -176,6 +321,8 @@ class Endpoint(object):
 
     def connect(self, timeout):
         """A connected socket (TLS done, tunnel made) or TransportError; nothing of a request was sent yet."""
+        if self.proxy_error is not None:
+            raise TransportError(self.proxy_error, setting=True)
         if self.proxy is not None and self.proxy.scheme != 'http':
             raise TransportError('Failed to establish a new connection: the proxy %s set in the environment is not '
                                  'an http:// proxy, which this client cannot use (add the PABX to no_proxy)'
@@ -270,10 +417,11 @@ class ConnectionPool(object):
             self._slots.put(None)
         self._closed = False
 
-    def post(self, path, body, deadline):
-        """(status, body bytes) of POSTing ``body`` (bytes) to ``path``; TransportError, AnswerTooSlow or
-        AnswerTooLarge when no complete answer came."""
+    def post(self, path, body, timeout):
+        """(status, body bytes) of POSTing ``body`` (bytes) to ``path``, connection, request and whole answer within
+        ``timeout`` seconds; TransportError, AnswerTooSlow or AnswerTooLarge when no complete answer came."""
         sock = self._slots.get()
+        deadline = time.monotonic() + timeout  # from here: waiting for a free connection is not the request's time
         try:
             if sock is not None and is_dropped(sock):
                 sock.close()
@@ -301,25 +449,34 @@ class ConnectionPool(object):
         return head
 
     def _exchange(self, sock, path, body, deadline):
-        """(status, body, whether the connection may be reused) of one request on a connected socket."""
-        response = http_client.HTTPResponse(sock, method='POST')
+        """(status, body, whether the connection may be reused) of one request on a connected socket. The whole
+        answer, head and body, is read within the deadline."""
+        left = deadline - time.monotonic()
+        if left <= 0:  # the connection took the whole timeout: nothing was sent
+            raise TransportError('Connection to %s timed out. (connect timeout=%g)'
+                                 % (self.endpoint.host, self.endpoint.timeout))
+        if not left / 2 <= (sock.gettimeout() or 0) <= left + TIMEOUT_SLACK:
+            sock.settimeout(left)  # sendall cannot resume after a timeout, so it gets most of the time left
+        reader = io.BufferedReader(DeadlineReader(sock, deadline, HEAD_MAX_BYTES))
         try:
             try:
                 sock.sendall(b'%s%d\r\n\r\n%s' % (self._head(path), len(body), body))
-                response.begin()
+                response = final_answer(_Source(reader), 'POST')
             except socket.timeout:
                 raise TransportError('Read timed out. (read timeout=%g)' % self.endpoint.timeout, sent=True)
             except BROKEN_ERRORS as exc:
                 raise TransportError(_broken(exc), sent=True)
+            reader.raw.budget = None  # read_body caps the body
             try:
                 content = read_body(response, deadline, self.max_answer_bytes)
             except socket.timeout:  # the body stalled midway
                 raise AnswerTooSlow()
             except BROKEN_ERRORS as exc:
                 raise TransportError(_broken(exc), partial=True)
+            reusable = not response.will_close and not has_leftover(reader)
         finally:
-            response.close()
-        return response.status, content, not response.will_close
+            reader.close()
+        return response.status, content, reusable
 
     def close(self):
         """Close the idle connections; one in use is closed when its request ends."""
@@ -383,17 +540,23 @@ class HttpSession(object):
         merged = dict(self.headers, **(headers or {}))
         path = self._path(url)
         sock = self.endpoint.connect(connect_timeout)
+        # the head within the read timeout, however it trickles; then each read of the stream within it
+        reader = io.BufferedReader(DeadlineReader(sock, time.monotonic() + (read_timeout or self.endpoint.timeout),
+                                                  HEAD_MAX_BYTES, idle_timeout=read_timeout))
         try:
             sock.settimeout(read_timeout)
             sock.sendall(self.endpoint.head('GET', path, merged) + b'\r\n')
-            response = http_client.HTTPResponse(sock, method='GET')
-            response.begin()
+            response = final_answer(_Source(reader), 'GET')
         except socket.timeout:
             sock.close()
             raise TransportError('Read timed out. (read timeout=%g)' % read_timeout, sent=True)
         except BROKEN_ERRORS as exc:
             sock.close()
             raise TransportError(_broken(exc), sent=True)
+        except AnswerTooLarge as exc:
+            sock.close()
+            raise TransportError(str(exc), sent=True)
+        reader.raw.deadline, reader.raw.budget = None, None
         return StreamedResponse(sock, response)
 
     def _path(self, url):

@@ -7,7 +7,7 @@ import pytest
 from ansible_collections.digitro.pabx.plugins.module_utils import _api
 from ansible_collections.digitro.pabx.plugins.module_utils._channel import parse_sse
 from ansible_collections.digitro.pabx.plugins.module_utils._client import PabxClient, RateLimiter
-from ansible_collections.digitro.pabx.plugins.module_utils._errors import PabxError, scrub
+from ansible_collections.digitro.pabx.plugins.module_utils._errors import PabxError, PabxNotSent, scrub
 from ansible_collections.digitro.pabx.plugins.module_utils._validation import check_number, check_password, check_url
 from conftest import API_KEY
 from pabx_test_server import ForwardingProxy, PabxHandler, serve
@@ -267,3 +267,42 @@ def test_a_proxy_that_is_down_is_said(counting, monkeypatch):
     assert raised.value.message.startswith('altera-senha for device 1000 got no answer: Unable to connect to proxy '
                                            '127.0.0.1:9: ')
     assert 'proxy-secret' not in raised.value.message and not raised.value.maybe_processed
+
+
+PROXY_PASSWORD = 'Zq/9xv#Lk2'
+
+
+@pytest.mark.parametrize('variable, url', [
+    ('http_proxy', 'http://ops:%s@proxy.example:3128' % PROXY_PASSWORD),  # / and #: the password's start read as a port
+    ('HTTP_PROXY', 'http://ops:712/9xv@proxy.example:3128'),  # / after digits: read as host "ops", port 712
+    ('all_proxy', 'http://ops:Zq#Lk2@proxy.example:3128'),
+    ('http_proxy', 'http://proxy.example:99999'),
+    ('http_proxy', 'http://proxy.example:31a8'),
+])
+def test_a_malformed_proxy_url_fails_in_words_without_its_value(counting, monkeypatch, variable, url):
+    monkeypatch.setenv(variable, url)
+    client = PabxClient(counting.url, API_KEY, timeout=2)  # no traceback from the module's client() either
+    try:
+        with pytest.raises(PabxError) as opening:
+            client.channel_id()
+        fixed = PabxClient(counting.url, API_KEY, timeout=2, channel_id=7)
+        with pytest.raises(PabxNotSent) as request:
+            fixed.call(_api.VERIFY_PASSWORD, dict(VERIFY))
+        fixed.close()
+    finally:
+        client.close()
+    named = variable.lower()
+    for error in (opening.value, request.value):
+        assert '%s (or %s)' % (named, named.upper()) in error.message and 'no_proxy' in error.message
+        for part in ('Zq', '712', '9xv', 'Lk2', '99999', '31a8', 'proxy.example'):
+            assert part not in error.message
+    assert not opening.value.no_answer and not request.value.no_answer  # a setting to fix: not a PABX that is down
+    assert Counted.posts == 0 and Counted.connections == 0
+
+
+def test_a_malformed_proxy_url_is_ignored_for_a_pabx_in_no_proxy(counting, monkeypatch):
+    monkeypatch.setenv('http_proxy', 'http://ops:%s@proxy.example:3128' % PROXY_PASSWORD)
+    monkeypatch.setenv('no_proxy', '127.0.0.1')
+    client = PabxClient(counting.url, API_KEY, timeout=2, channel_id=7)
+    assert client.call(_api.VERIFY_PASSWORD, dict(VERIFY)) == {}
+    client.close()
