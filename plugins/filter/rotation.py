@@ -51,7 +51,9 @@ def rotation_batch(batch, chunk):
 def rotation_commit(staged, kind, results, now, check_mode=False, report=None, max_wrong_attempts=2, verified=None):
     staged = dict((key, unpacked(value) if key in ('store', 'batch', 'skipped') else plain(value))
                   for key, value in staged.items())
-    settled = _rotation_commit.commit(staged, kind, unpacked(results), utc(now), as_bool(check_mode), unpacked(report),
+    results = [dict(run, results=unpacked(run['results'])) if isinstance(run, dict) and isinstance(run.get('results'), str)
+               else run for run in unpacked(results)]  # module runs over a batch given as text (rotation_batch)
+    settled = _rotation_commit.commit(staged, kind, results, utc(now), as_bool(check_mode), unpacked(report),
                                       int(max_wrong_attempts), unpacked(verified))
     return dict(settled, store=packed(settled['store']), report=packed(settled['report']),
                 verified=packed(settled['verified']))

@@ -168,7 +168,10 @@ target:
   type: str
   sample: device 1000
 results:
-  description: One result per entry, in the order of O(batch) (one entry in the single form).
+  description:
+    - One result per entry, in the order of O(batch) (one entry in the single form).
+    - When O(batch) was given as JSON text, the JSON text of this list, which
+      P(digitro.pabx.rotation_commit#filter) takes as it is.
   returned: always
   type: list
   elements: dict

@@ -55,8 +55,12 @@ class PipelinedModuleAction(ActionBase):
             result = super(PipelinedModuleAction, self).run(None, task_vars)
             args = self._with_connection(task_vars or {})
             with self._progress_watch(args, task_vars or {}):
-                return merge_hash(result, self._execute_module(module_args=args, task_vars=task_vars,
-                                                               wrap_async=wrap_async))
+                done = self._execute_module(module_args=args, task_vars=task_vars, wrap_async=wrap_async)
+            if isinstance(self._task.args.get('batch'), str) and isinstance(done.get('results'), list):
+                # a batch given as text gets its results as text: ten thousand of them cost Ansible seconds to pass
+                # to its callbacks and the next task as a list (the same reason as for the batch)
+                done['results'] = json.dumps(done['results'], separators=(',', ':'))
+            return merge_hash(result, done)
         finally:
             undo()
             # remove a temporary directory Ansible made (it holds no module file), also after a failure

@@ -37,7 +37,8 @@ def test_a_rotation_round_passes_text_from_stage_to_module_runs_to_commit_and_re
     runs = rotation.rotation_chunks(staged['entries'], 2)
     batches = [json.loads(rotation.rotation_batch(staged['batch'], run)) for run in runs]
     assert [len(b) for b in batches] == [2, 2, 1] and sum(batches, []) == json.loads(staged['batch'])
-    results = [{'results': [{'status': 'changed', 'holds': 'new', 'wrong_attempts': 0} for _entry in b]}
+    # each module run's results come back as text, as the action plugin returns them for a batch given as text
+    results = [{'results': json.dumps([{'status': 'changed', 'holds': 'new', 'wrong_attempts': 0} for _entry in b])}
                for b in batches]
     settled = rotation.rotation_commit(staged, 'devices', results, NOW)
     assert isinstance(settled['store'], str) and isinstance(settled['report'], str)
