@@ -189,10 +189,17 @@ class PabxModule(AnsibleModule):
         if not p['validate_certs']:
             self.warn('validate_certs is false: the PABX certificate is not verified and the API key '
                       'could be read by whoever can intercept the connection')
-        return PabxClient(p['url'], p['api_key'], validate_certs=p['validate_certs'], ca_path=p['ca_path'],
-                          timeout=p['timeout'], channel_id=p['channel_id'], concurrency=p['concurrency'],
-                          rate_limit=p['rate_limit'], breaker_threshold=p['breaker_threshold'],
-                          contract=self.contract())
+        try:
+            return PabxClient(p['url'], p['api_key'], validate_certs=p['validate_certs'], ca_path=p['ca_path'],
+                              timeout=p['timeout'], channel_id=p['channel_id'], concurrency=p['concurrency'],
+                              rate_limit=p['rate_limit'], breaker_threshold=p['breaker_threshold'],
+                              contract=self.contract())
+        except (IOError, OSError, ValueError) as exc:  # the TLS settings are read here (ssl.SSLError is an OSError)
+            if not p['ca_path']:
+                raise
+            self.fail_json(msg='ca_path %s cannot be read as CA certificates (%s): give a PEM file, or a directory of '
+                               'certificates prepared with c_rehash (openssl rehash); nothing was sent'
+                               % (p['ca_path'], getattr(exc, 'strerror', None) or exc))
 
     def run(self, entries, worker):
         """Run ``worker(client, entry)`` over the entries on one client; the per-entry results."""

@@ -6,6 +6,8 @@ import signal
 import subprocess
 import time
 
+import pytest
+
 from pabx_site import Site
 
 
@@ -117,6 +119,8 @@ def descendants(pid):
     return found
 
 
+@pytest.mark.xfail(strict=True, reason='known gap: the journal counts a PIN when its answer comes; counting it while it is '
+                   'out quarantined entries of every killed run (docs/rotation.md, "What a hard kill can cost")')
 def test_runs_killed_with_every_process_while_a_wrong_pin_is_out_never_add_up_to_a_lockout(start_emulator, tmp_path):
     emulator = start_emulator(devices=3, accounts=0, dac_devices=0)
     site = Site(emulator, tmp_path)

@@ -22,3 +22,10 @@ def test_tls_verification(start_emulator, run_playbook, tmp_path):
                                             validate_certs=False))
     assert unchecked.result['status'] == 'changed'
     assert 'validate_certs is false' in unchecked.stdout + unchecked.stderr   # the warning
+    not_pem = tmp_path / 'not-a-certificate.txt'
+    not_pem.write_text('hello')
+    for path in (str(not_pem), str(tmp_path / 'missing.pem')):
+        wrong = run_playbook(PLAYBOOK, dict(base, device=number, device_password=pin, new_password='580417',
+                                            ca_path=path))
+        assert wrong.result['failed'] is True and 'Traceback' not in wrong.output
+        assert 'ca_path %s cannot be read as CA certificates' % path in wrong.result['msg'], wrong.result['msg']
