@@ -378,7 +378,6 @@ def test_a_nul_character_in_a_utf8_file_is_named_as_damage_not_utf16():
     assert 'line 2 has a NUL character' in str(error.value) and 'UTF-16' not in str(error.value)
 
 
-
 def test_an_import_is_no_way_around_a_refused_or_unanswered_reset_claim():
     refused_claims = entry('111222', wrong_attempts=4, reset_refused=STAMP, forced_refused=STAMP)
     unanswered = entry('111222', wrong_attempts=2, reset_claim={'at': STAMP, 'from': 4, 'to': 2})
