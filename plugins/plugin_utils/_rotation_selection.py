@@ -13,6 +13,11 @@ import re
 from ansible_collections.digitro.pabx.plugins.plugin_utils._store import KINDS, StoreError, check_store, device_of, parse_time
 
 
+def ordinal(index):
+    """1 -> '1st': how messages name an item a person gave that may be a PIN, instead of showing it."""
+    return '%d%s' % (index, {1: 'st', 2: 'nd', 3: 'rd'}.get(index if index < 20 else index % 10, 'th'))
+
+
 def split_numbers(value):
     """Numbers from a list, or from text separated by commas, spaces or newlines (an AWX textarea)."""
     if value is None:
@@ -38,10 +43,11 @@ def selection(store, targets, pattern='', max_age_days=0, accounts=True, late_ap
                          'separated by commas, spaces or newlines; got %s' % ', '.join(
                              repr(n) for n in numbers if not n.isdigit())[:200])
     else:
-        unknown = [n for n in numbers if not any(n in store[kind] for kind in KINDS)]
+        unknown = [ordinal(i) for i, n in enumerate(numbers, 1) if not any(n in store[kind] for kind in KINDS)]
         if unknown:
-            raise StoreError('password_rotation_targets names %d number(s) the credential store does not have: %s; '
-                             'check them, or import them first' % (len(unknown), ', '.join(unknown[:20])))
+            raise StoreError('password_rotation_targets names %d number(s) the credential store does not have: its %s '
+                             'item(s) (not shown, in case one is a PIN: check them, or import them first)'
+                             % (len(unknown), ', '.join(unknown[:20])))
         left_out = [n for n in numbers if not any(n in store[kind] for kind in kinds)]
         if left_out:
             raise StoreError('password_rotation_targets names account(s) %s, but password_rotation_accounts is '

@@ -20,7 +20,7 @@ import json
 import re
 
 from ansible_collections.digitro.pabx.plugins.plugin_utils._pin_policy import violations
-from ansible_collections.digitro.pabx.plugins.plugin_utils._rotation_selection import quiet_until, split_numbers
+from ansible_collections.digitro.pabx.plugins.plugin_utils._rotation_selection import ordinal as _ordinal, quiet_until, split_numbers
 from ansible_collections.digitro.pabx.plugins.plugin_utils._store import (
     CLAIM_FORGIVES, HISTORY_KEPT, KINDS, SCHEMA, StoreError, TIME_FORMAT, check_store, claim_blocked, claim_reset,
     wrong_since_accepted)
@@ -46,10 +46,6 @@ def kinds_of(store, number, archive=None):
     """The kinds an active number (or, with ``archive``, a retired one) has in the store."""
     sections = store if archive is None else archive
     return [kind for kind in KINDS if number in sections[kind]]
-
-
-def _ordinal(index):
-    return '%d%s' % (index, {1: 'st', 2: 'nd', 3: 'rd'}.get(index if index < 20 else index % 10, 'th'))
 
 
 def _fail(problems, what):

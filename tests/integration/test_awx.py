@@ -230,10 +230,14 @@ def eight_digit_pins(emulator):
 
 
 def test_rotation_job_as_awx_runs_it(start_emulator, tmp_path, openbao):
-    emulator = start_emulator(devices=100, accounts=5, dac_devices=0)
+    emulator = start_emulator(devices=100, accounts=5, dac_devices=0, latency=0.03)
     eight_digit_pins(emulator)
     _tarball, collections = build_and_install(tmp_path)
     pdd = private_data_dir(tmp_path, emulator, collections, openbao)
+    extravars = json.loads((pdd / 'env' / 'extravars').read_text())
+    # a few seconds of requests, so that the job's output gets progress lines (about 5 s at 2 in flight)
+    extravars.update(password_rotation_concurrency=2, digitro_progress_interval=1)
+    (pdd / 'env' / 'extravars').write_text(json.dumps(extravars))
     imported, _artifacts = run_job(pdd, 'import_passwords.yml', 'import')
     assert imported.returncode == 0, imported.stdout[-2000:] + imported.stderr[-2000:]
     done, artifacts = run_job(pdd, 'rotate_passwords.yml', 'rotate')
@@ -243,6 +247,9 @@ def test_rotation_job_as_awx_runs_it(start_emulator, tmp_path, openbao):
     stats = [e for e in events if e.get('event') == 'playbook_on_stats'][0]['event_data']['artifact_data']
     assert stats['digitro_rotation_rotated'] == 105 and stats['digitro_rotation_failed'] == 0
     assert openbao.store('digitro-pabx/pabx1')['generation'] > 1  # the store is in OpenBao
+    # the module's progress reaches the job's output as it comes, as events AWX shows
+    progress = [e for e in events if 'entries done' in e.get('stdout', '')]
+    assert progress and all(e['event'] == 'verbose' for e in progress), [e.get('stdout') for e in progress]
     secrets = [API_KEY, openbao.token]
     secrets += [spec['password'] for kind in ('devices', 'accounts') for spec in emulator.site[kind].values()]
     secrets += [r['password'] for kind in ('devices', 'accounts') for r in emulator.state()[kind].values()]

@@ -85,7 +85,7 @@ def test_targets_that_select_nothing_fail_naming_the_option(start_emulator, tmp_
     assert site.run('import_passwords.yml').returncode == 0
     account = list(emulator.site['accounts'])[0]
     for variables, message in (
-            ({'password_rotation_targets': '100000\n 999999'}, 'does not have: 999999'),
+            ({'password_rotation_targets': '100000\n 999999'}, 'does not have: its 2nd item'),
             ({'password_rotation_pattern': '^9'}, "password_rotation_pattern '^9' matches none of the 8"),
             ({'password_rotation_pattern': '(['}, 'is not a valid regular expression'),
             ({'password_rotation_targets': account, 'password_rotation_accounts': False},

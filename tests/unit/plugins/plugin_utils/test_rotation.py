@@ -63,7 +63,7 @@ def test_targets_split_on_commas_spaces_and_newlines(targets, expected):
 
 
 @pytest.mark.parametrize('targets, pattern, accounts, message', [
-    ('1000,9999', '', True, 'does not have: 9999'), ('', '', True, 'targets is empty'),
+    ('1000,9999', '', True, 'does not have: its 2nd item'), ('', '', True, 'targets is empty'),
     (' , ', '', True, 'targets is empty'), ('all', '([', True, 'password_rotation_pattern'),
     ('all', '^9', True, 'matches none of the 2'), ('1000', '^5', True, 'matches none of the 1'),
     ('5000', '', False, 'password_rotation_accounts is false')])
