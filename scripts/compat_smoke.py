@@ -156,8 +156,12 @@ class Version:
 
     def rotation(self, site):
         self.playbook('import', site, 'import_passwords.yml')
-        # a progress line a twentieth of a second: shown from the action plugin's thread in a worker, on every version
-        output = self.playbook('rotate', site, 'rotate_passwords.yml', {'digitro_progress_interval': 0.05})
+        # a progress line a second from the action plugin's thread in a worker, on every version: a slow PABX, so
+        # that the module runs for a few seconds
+        site.emulator.control(settings={'latency': 0.3})
+        output = self.playbook('rotate', site, 'rotate_passwords.yml',
+                               {'digitro_progress_interval': 1, 'password_rotation_concurrency': 2})
+        site.emulator.control(settings={'latency': 0.0})
         if 'entries done' not in output:
             raise StepFailed('rotate', 'no progress line in the output (see %s)' % self.log)
         seeded = site.emulator.site
@@ -201,7 +205,7 @@ class Version:
             ('bad digitro_pin_policy', 'rotate_passwords.yml', {'digitro_pin_policy': {'length': 3}},
              'invalid digitro_pin_policy: length must be 4 to 12'),
             ('unknown password_rotation_targets', 'rotate_passwords.yml', {'password_rotation_targets': '999999'},
-             'password_rotation_targets names 1 number(s) the credential store does not have: 999999'))
+             'password_rotation_targets names 1 number(s) the credential store does not have: its 1st item'))
         for name, playbook, variables, message in cases:
             env = {'DIGITRO_STORE_SECRET': 'not-the-secret'} if name == 'wrong store secret' else None
             output = self.playbook(name, site, playbook, variables, expect=1, env=env)
