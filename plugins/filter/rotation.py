@@ -44,6 +44,8 @@ def rotation_stage(store, kind, selection, policy, now, default_device=None, pla
 
 @guarded
 def rotation_batch(batch, chunk):
+    if isinstance(batch, str) and int(chunk['first']) == 0 and int(chunk['last']) == int(chunk['total']):
+        return batch  # one run takes the whole batch (the default): handed on as it is; the action reads it
     return packed(unpacked(batch)[int(chunk['first']):int(chunk['last'])])
 
 
