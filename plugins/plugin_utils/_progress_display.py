@@ -16,6 +16,7 @@ __metaclass__ = type
 
 import os
 import shutil
+import stat
 import tempfile
 import threading
 import time
@@ -28,6 +29,7 @@ INTERVAL_VARIABLE = 'digitro_progress_interval'
 DEFAULT_INTERVAL = 5.0
 MIN_INTERVAL, MAX_INTERVAL = 1.0, 3600.0  # a line a second at most; beyond an hour, a thread cannot wait that long
 LOCAL_CONNECTIONS = ('local', 'ansible.builtin.local', 'ansible.legacy.local')
+PREFIX = 'digitro-progress-'
 
 display = Display()
 
@@ -65,7 +67,9 @@ class ProgressWatch(object):
 
     def __enter__(self):
         if self.wanted:
-            self._directory = tempfile.mkdtemp(prefix='digitro-progress-')  # 0700: only this user reads the counts
+            sweep_stale(tempfile.gettempdir())
+            # 0700: only this user reads the counts; the pid in the name lets a later run remove it if we are killed
+            self._directory = tempfile.mkdtemp(prefix='%s%d-' % (PREFIX, os.getpid()))
             self.args['progress_file'] = os.path.join(self._directory, 'progress.json')
             self._thread = threading.Thread(target=self._show, name='digitro-progress-display')
             self._thread.daemon = True
@@ -85,3 +89,36 @@ class ProgressWatch(object):
             counts = read_progress(self.args['progress_file'])
             if counts is not None and counts['done'] < counts['total']:
                 display.display(progress_line(self.host, self.module, counts, time.monotonic() - started))
+
+
+def sweep_stale(parent):
+    """Remove the progress directories of workers that are gone (a killed job cannot remove its own).
+
+    Only this user's directories named by our prefix and a pid that no longer runs: a pid reused since is
+    taken for alive, which leaves a directory of counts behind, never removes one in use.
+    """
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(PREFIX):].split('-', 1)[0] if name.startswith(PREFIX) else ''
+        if not pid.isdigit() or _running(int(pid)):
+            continue
+        path = os.path.join(parent, name)
+        try:
+            info = os.lstat(path)
+        except OSError:
+            continue
+        if stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid():  # never a link, never another user's
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _running(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's process: it runs
+    return True

@@ -1,6 +1,8 @@
 """Progress of a batch: the module's counts file, the controller's reading of it, and the module runs' bounds."""
 import os
 import stat
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -9,7 +11,7 @@ from ansible_collections.digitro.pabx.plugins.module_utils._batch import run_bat
 from ansible_collections.digitro.pabx.plugins.module_utils._progress import ProgressFile, read_progress
 from ansible_collections.digitro.pabx.plugins.plugin_utils import _outcome
 from ansible_collections.digitro.pabx.plugins.plugin_utils._progress_display import (
-    ProgressWatch, interval_of, progress_line)
+    PREFIX, ProgressWatch, interval_of, progress_line, sweep_stale)
 
 
 def test_the_file_holds_the_counts_while_the_batch_runs_and_the_final_ones_after(tmp_path):
@@ -103,6 +105,34 @@ def test_progress_is_watched_only_where_the_file_can_be_read(connection, args, i
             assert stat.S_IMODE(os.stat(directory).st_mode) == 0o700
     if wanted:
         assert not os.path.exists(directory)  # removed after the module's run
+
+
+def dead_pid():
+    child = subprocess.Popen([sys.executable, '-c', ''])
+    child.wait()
+    return child.pid
+
+
+def test_a_killed_workers_directory_is_swept_and_nothing_else(tmp_path):
+    gone = tmp_path / ('%s%d-abc' % (PREFIX, dead_pid()))
+    gone.mkdir(mode=0o700)
+    (gone / 'progress.json').write_text('{}')
+    ours = tmp_path / ('%s%d-def' % (PREFIX, os.getpid()))       # a run still going
+    ours.mkdir()
+    other = tmp_path / ('%sx-ghi' % PREFIX)                     # not our name
+    other.mkdir()
+    target = tmp_path / 'elsewhere'
+    target.mkdir()
+    (target / 'keep').write_text('')
+    link = tmp_path / ('%s%d-jkl' % (PREFIX, dead_pid()))       # a link is never followed nor removed
+    link.symlink_to(target)
+    sweep_stale(str(tmp_path))
+    assert not gone.exists()
+    assert ours.exists() and other.exists() and link.is_symlink() and (target / 'keep').exists()
+
+
+def test_a_missing_parent_is_no_error(tmp_path):
+    sweep_stale(str(tmp_path / 'nothing'))
 
 
 @pytest.mark.parametrize('total, size, bounds', [
