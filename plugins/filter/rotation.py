@@ -62,8 +62,14 @@ def rotation_commit(staged, kind, results, now, check_mode=False, report=None, m
 
 
 @guarded
-def rotation_unmet(store, passwords):
-    return _store_operations.unmet(unpacked(store), plain(passwords))
+def rotation_unmet(store, passwords, report=None, check_mode=False):
+    return _store_operations.unmet(unpacked(store), plain(passwords), unpacked(report or []), as_bool(check_mode))
+
+
+@guarded
+def rotation_unmet_verdict(store, passwords, report, verify_only, check_mode, report_file, pabx):
+    return _store_operations.unmet_verdict(unpacked(store), plain(passwords), unpacked(report or []), as_bool(verify_only),
+                                           as_bool(check_mode), str(report_file), str(pabx))
 
 
 @guarded
@@ -105,6 +111,7 @@ class FilterModule(object):
             'rotation_stage': rotation_stage,
             'rotation_commit': rotation_commit,
             'rotation_unmet': rotation_unmet,
+            'rotation_unmet_verdict': rotation_unmet_verdict,
             'rotation_summary': rotation_summary,
             'rotation_report': rotation_report,
             'rotation_stats': rotation_stats,

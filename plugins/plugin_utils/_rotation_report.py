@@ -39,9 +39,13 @@ def summarize(report):
     counts.update(total=len(report), due=len(report) - counts['skipped'],
                   attention=sum(counts[status] for status in ATTENTION),
                   # failures that are the PABX's silence, not the entries': the run's message says so
-                  unanswered=sum(1 for row in report if row['status'] == 'failed' and (
-                      'not answering' in row.get('reason', '') or 'got no answer' in row.get('reason', ''))))
+                  unanswered=sum(1 for row in report if unanswered(row)))
     return counts
+
+
+def unanswered(row):
+    """Whether a report row failed because the PABX did not answer (not because of the entry)."""
+    return row['status'] == 'failed' and ('not answering' in row.get('reason', '') or 'got no answer' in row.get('reason', ''))
 
 
 def stats(counts):

@@ -20,6 +20,7 @@ import json
 import re
 
 from ansible_collections.digitro.pabx.plugins.plugin_utils._pin_policy import violations
+from ansible_collections.digitro.pabx.plugins.plugin_utils._rotation_report import unanswered
 from ansible_collections.digitro.pabx.plugins.plugin_utils._rotation_selection import ordinal as _ordinal, quiet_until, split_numbers
 from ansible_collections.digitro.pabx.plugins.plugin_utils._store import (
     CLAIM_FORGIVES, HISTORY_KEPT, KINDS, SCHEMA, StoreError, TIME_FORMAT, check_store, claim_blocked, claim_reset,
@@ -236,16 +237,58 @@ def _unsafe_to_resolve(entry, spent, max_wrong, reset_attempts, blocked):
             'with digitro_reset_attempts=true' % (spent, max_wrong))
 
 
-def unmet(store, passwords):
-    """The numbers that do not hold the PIN given (after set_passwords or resolve_passwords), sorted."""
+# What a check run learns of a PIN given, from the PABX's answers: it accepts that PIN (verified, or rotated: it
+# held it already), or it accepts the store's PIN, so that a real run would ask for the change (would_rotate).
+MET_IN_CHECK_MODE = ('verified', 'rotated', 'would_rotate')
+
+
+def unmet(store, passwords, report=None, check_mode=False):
+    """The numbers given to set_passwords or resolve_passwords that the run did not settle, sorted.
+
+    A real run is judged by the store: the entry holds the PIN given, with no change in doubt and no quarantine.
+    A check run writes no PIN into the store, so it is judged by what the PABX answered, the ``report`` rows: a
+    number whose row is not one of ``MET_IN_CHECK_MODE`` (or that has no row) is one a real run would not settle.
+    """
     store = check_store(store)
+    given = given_passwords(passwords)
+    if check_mode:
+        statuses = dict((row['number'], row['status']) for row in report or [])  # a number given has one kind
+        return sorted(number for number in given if statuses.get(number) not in MET_IN_CHECK_MODE)
     missed = []
-    for number, pin in given_passwords(passwords).items():
+    for number, pin in given.items():
         found = kinds_of(store, number)
         entry = store[found[0]][number] if len(found) == 1 else None
         if entry is None or entry.get('current') != str(pin) or entry.get('pending') or entry.get('quarantined'):
             missed.append(number)
     return sorted(missed)
+
+
+def unmet_verdict(store, passwords, report, verify_only, check_mode, report_file, pabx):
+    """Why a set_passwords or resolve_passwords run must fail ('' when it need not): the numbers whose PIN given
+    it did not settle (``unmet``), each with its report reason, and what a person does next. The same words for a
+    real run and a check run, which verifies the same PINs (a refused one costs a wrong attempt either way)."""
+    given = given_passwords(passwords)
+    missed = unmet(store, given, report, check_mode)
+    if not missed:
+        return ''
+    rows = dict((row['number'], row) for row in report or [] if row['number'] in missed)
+    why = dict((number, row.get('reason') or row['status']) for number, row in rows.items())
+    named = '; '.join('%s (%s)' % (number, why.get(number, 'not in this run\'s report')) for number in missed[:SHOWN_PROBLEMS])
+    more = ' (and %d more)' % (len(missed) - SHOWN_PROBLEMS) if len(missed) > SHOWN_PROBLEMS else ''
+    if verify_only:
+        what, advice = 'were not verified', (
+            'Find the PIN each one holds (log in on a phone with it, or set one at its console), then run '
+            'resolve_passwords again with it, with digitro_reset_attempts=true if it was just set at the console. '
+            'Every PIN the PABX refuses counts as a wrong attempt, in check mode too.')
+    else:
+        what, advice = 'would not be set' if check_mode else 'were not set', (
+            'Do what each one\'s reason says (a quarantined entry is resolved first, with resolve_passwords), then '
+            'run set_passwords again.')
+    if any(unanswered(rows[number]) for number in missed if number in rows):
+        advice += ' For those the PABX did not answer: check that it is up and reachable, then run again.'
+    return '%s%s: %d of the %d PIN(s) given %s: %s%s. %s Each one\'s reason is in the report above (%s).' % (
+        pabx, ' (check mode)' if check_mode else '', len(missed), len(given), what, named, more,
+        advice, report_file)
 
 
 def remove(store, numbers, now):

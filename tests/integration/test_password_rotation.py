@@ -44,7 +44,7 @@ def test_check_mode_plans_and_writes_nothing(start_emulator, tmp_path):
     for check, variables in ((True, None), (False, {'digitro_dry_run': 'true'})):   # --check, or an AWX survey
         run = site.run('rotate_passwords.yml', variables, check=check)
         assert run.returncode == 0, run.stdout[-3000:]
-        assert 'would_rotate' in run.stdout and 'dry run: nothing changed' in run.stdout
+        assert 'would_rotate' in run.stdout and 'dry run: no PIN changed' in run.stdout
         # the plan is a report file too (for a change request), accounts included as what they would be
         report = site.latest_report()
         assert report['check_mode'] and report['counts']['skipped'] == 0

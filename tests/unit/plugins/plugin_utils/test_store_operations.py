@@ -231,3 +231,84 @@ def test_show_and_remove_name_an_unknown_number_by_position_in_case_it_is_a_pin(
     retired = ops.remove(make_store(), '1001', NOW)['store']
     with pytest.raises(_store.StoreError, match=r'its 1st item\(s\) .*; 1001 retired: import them'):
         ops.remove(retired, '99 1001', NOW)
+
+
+def _settled(passwords, answers, verify_only, check_mode):
+    """A set or resolve round of make_store's devices, staged and settled with the module's ``answers`` per number
+    (the store's own PIN verified for the others)."""
+    plan = _rotation_stage.stage(make_store(), 'devices', {'targets': sorted(passwords)}, {}, NOW, planning=check_mode,
+                                 given={'passwords': passwords, 'verify_only': verify_only, 'reset_attempts': True})
+    results = [answers.get(r['device'], dict(status='verified', holds='current', wrong_attempts=0)) for r in plan['batch']]
+    return _rotation_commit.commit(plan, 'devices', results, NOW, check_mode=check_mode)
+
+
+ACCEPTED = dict(status='unchanged', holds='new', wrong_attempts=0)
+REFUSED = dict(status='rejected', wrong_attempts=1)
+SILENT = dict(status='failed', msg='the PABX is not answering', wrong_attempts=0)
+WOULD_CHANGE = dict(status='would_change', holds='current', wrong_attempts=0)
+
+
+def _verdict(done, passwords, verify_only, check_mode):
+    return ops.unmet_verdict(done['store'], passwords, done['report'], verify_only, check_mode, 'r.txt', 'pabx1')
+
+
+@pytest.mark.parametrize('check_mode', [True, False])
+def test_a_refused_pin_given_fails_resolve_in_check_mode_as_in_a_real_run(check_mode):
+    passwords = {'1000': '449102', '1002': '771203'}
+    done = _settled(passwords, {'1000': REFUSED, '1002': REFUSED}, True, check_mode)
+    assert ops.unmet(done['store'], passwords, done['report'], check_mode) == ['1000', '1002']
+    message = _verdict(done, passwords, True, check_mode)
+    assert message.startswith('pabx1%s: 2 of the 2 PIN(s) given were not verified: ' % (' (check mode)' if check_mode else ''))
+    assert '1000 (the PABX refused the PIN given; the store keeps the PIN it had)' in message
+    assert '1002 (the PABX refused the PIN given; the entry stays quarantined)' in message
+    assert 'run resolve_passwords again' in message and 'r.txt' in message
+    assert '449102' not in message and '771203' not in message
+
+
+@pytest.mark.parametrize('check_mode', [True, False])
+def test_a_pin_given_the_pabx_accepts_passes_resolve_and_only_a_real_run_records_it(check_mode):
+    passwords = {'1002': '449102'}
+    done = _settled(passwords, {'1002': ACCEPTED}, True, check_mode)
+    assert _verdict(done, passwords, True, check_mode) == ''
+    # what a check run cannot be judged by: its store keeps the PIN it had
+    assert (done['store']['devices']['1002']['current'] == '449102') is not check_mode
+    assert ops.unmet(done['store'], passwords) == ([] if not check_mode else ['1002'])
+
+
+def test_set_in_check_mode_passes_where_the_change_would_be_asked_and_fails_where_a_real_run_would():
+    passwords = {'1000': '583016'}
+    done = _settled(passwords, {'1000': WOULD_CHANGE}, False, True)
+    assert done['store']['devices']['1000']['current'] == '482913'  # nothing staged
+    assert _verdict(done, passwords, False, True) == ''
+    refused = _settled(passwords, {'1000': REFUSED}, False, True)  # the store's PIN no longer works
+    message = _verdict(refused, passwords, False, True)
+    assert message.startswith('pabx1 (check mode): 1 of the 1 PIN(s) given would not be set: 1000 (the PABX accepted none')
+    assert 'resolve_passwords' in message and '583016' not in message
+    real = _settled(passwords, {'1000': REFUSED}, False, False)
+    assert 'given were not set: 1000 (' in _verdict(real, passwords, False, False)
+
+
+def test_a_pin_given_the_pabx_did_not_answer_for_says_to_check_the_pabx():
+    passwords = {'1000': '449102'}
+    for check_mode in (True, False):
+        message = _verdict(_settled(passwords, {'1000': SILENT}, True, check_mode), passwords, True, check_mode)
+        assert 'could not be verified (the PABX is not answering)' in message and 'up and reachable' in message
+
+
+def test_a_check_run_without_a_row_for_a_number_given_is_not_taken_as_verified():
+    assert ops.unmet(make_store(), {'1000': '449102'}, [], check_mode=True) == ['1000']
+    message = ops.unmet_verdict(make_store(), {'1000': '449102'}, [], True, True, 'r.txt', 'p')
+    assert "1000 (not in this run's report)" in message
+    many = dict(('%d' % n, '449102') for n in range(1000, 1030))
+    assert '(and 10 more)' in ops.unmet_verdict(make_store(), many, [], False, True, 'r.txt', 'p')
+
+
+def test_the_filters_take_the_settled_documents_as_the_role_hands_them_on():
+    from ansible_collections.digitro.pabx.plugins.filter import rotation
+    from ansible_collections.digitro.pabx.plugins.plugin_utils._filters import packed
+    passwords = {'1000': '449102'}
+    done = _settled(passwords, {'1000': REFUSED}, True, True)
+    store, report = packed(done['store']), packed(done['report'])
+    assert rotation.rotation_unmet(store, passwords, report, 'true') == ['1000']
+    assert rotation.rotation_unmet(store, {'1000': '482913'}) == []  # a real run's check, as before
+    assert 'were not verified: 1000' in rotation.rotation_unmet_verdict(store, passwords, report, True, True, 'r', 'p')
