@@ -254,3 +254,69 @@ def test_a_number_that_is_a_device_and_an_account_is_shown_as_both_and_never_gue
     shown = site.run('show_passwords.yml', {'digitro_numbers': number})
     assert 'device %s: PIN' % number in shown.stdout and 'account %s: PIN 246801' % number in shown.stdout
     assert_fails(site.run('remove_passwords.yml', {'digitro_numbers': number}), 'both as an extension and as an account')
+
+
+# A check run of set or resolve sends the same PINs to verify as a real run (a refused one costs a real wrong
+# attempt), but writes no PIN into the store: it is judged by what the PABX answered, and fails as the real run would.
+
+def test_resolve_check_fails_on_a_refused_pin_and_passes_on_the_right_one_without_recording_it(site):
+    first = devices(site)[0]
+    site.emulator.control(set_passwords=[['devices', first, '739154']])  # changed at the console
+    assert site.run('rotate_passwords.yml', {'password_rotation_targets': first}).returncode != 0  # quarantined
+    before = site.store()['devices'][first]['current']
+
+    wrong = site.run('resolve_passwords.yml', {'digitro_passwords': {first: '316842'}}, check=True)
+    assert_fails(wrong, '(check mode): 1 of the 1 PIN(s) given were not verified: %s (the PABX refused the PIN given' % first,
+                 'run resolve_passwords again')
+    entry = site.store()['devices'][first]
+    assert entry['current'] == before and entry['quarantined'] and entry['wrong_attempts'] == 2  # the PABX counted it
+
+    site.emulator.control(set_passwords=[['devices', first, '739154']])  # set again at the console: its count reset
+    right = site.run('resolve_passwords.yml', {'digitro_passwords': {first: '739154'}, 'digitro_reset_attempts': True},
+                     check=True)
+    assert right.returncode == 0, right.stdout[-3000:]
+    entry = site.store()['devices'][first]
+    assert entry['current'] == before and entry['quarantined']  # a check run records no PIN
+
+    # the dry run asked for in a variable (an AWX survey) is a check run too
+    dry = site.run('resolve_passwords.yml', {'digitro_passwords': {first: '528163'}, 'password_rotation_dry_run': True})
+    assert_fails(dry, '(check mode): 1 of the 1 PIN(s) given were not verified: %s' % first)
+    for run in (wrong, right, dry):
+        assert not [pin for pin in ('316842', '739154', '528163') if pin in run.stdout + run.stderr]
+
+    resolved = site.run('resolve_passwords.yml', {'digitro_passwords': {first: '739154'}, 'digitro_reset_attempts': True})
+    assert resolved.returncode == 0, resolved.stdout[-3000:]
+    assert site.store()['devices'][first]['current'] == '739154' and not site.emulator.state()['devices'][first]['locked']
+
+
+def test_set_check_fails_where_the_real_set_would_and_passes_where_it_would_set(site):
+    first, second = devices(site)[:2]
+    site.emulator.control(set_passwords=[['devices', first, '739154']])  # the store's PIN no longer works
+    before = site.store()['devices'][second]['current']
+    planned = site.run('set_passwords.yml', {'digitro_passwords': {first: '583016', second: '694027'}}, check=True)
+    assert_fails(planned, '(check mode): 1 of the 2 PIN(s) given would not be set: %s (the PABX accepted none' % first,
+                 'resolve_passwords')
+    assert 'would not be set: %s (' % second not in planned.stdout
+
+    fine = site.run('set_passwords.yml', {'digitro_passwords': {second: '694027'}}, check=True)
+    assert fine.returncode == 0, fine.stdout[-3000:]
+    assert site.store()['devices'][second]['current'] == before
+    assert site.emulator.state()['devices'][second]['password'] == before
+    for run in (planned, fine):
+        assert not [pin for pin in ('583016', '694027', '739154') if pin in run.stdout + run.stderr]
+
+
+def test_a_dry_run_asked_for_in_a_variable_is_a_dry_run_or_refused_never_ignored(site):
+    first, second = devices(site)[:2]
+    before = site.store()
+    resolved = site.run('resolve_passwords.yml', {'digitro_passwords': {first: before['devices'][first]['current']},
+                                                  'digitro_dry_run': True})
+    assert resolved.returncode == 0 and 'dry run' in resolved.stdout, resolved.stdout[-3000:]
+    for playbook, variables in (('remove_passwords.yml', {'digitro_numbers': second}),
+                                ('restore_store.yml', {'digitro_store_version': '1'}),
+                                ('import_passwords.yml', {})):
+        variables = dict(variables, digitro_dry_run=True)
+        assert_fails(site.run(playbook, variables), 'digitro_dry_run is set, but this playbook reads no such variable',
+                     '--check')
+    assert site.store() == before
+    assert site.run('remove_passwords.yml', {'digitro_numbers': second, 'digitro_dry_run': False}).returncode == 0
