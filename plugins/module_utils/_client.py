@@ -322,19 +322,27 @@ class PabxClient(object):
 def stop_when_orphaned(client, interval=0.5):
     """Stop the client once nobody reads this process's output any more.
 
-    Ansible starts a module in a session of its own, so a cancelled or killed job leaves it running;
-    a batch that kept changing passwords then would race the next run. The pipe to the controller
-    reports a hang-up when the controller's side is gone.
+    The module runs in its worker's session, and from ansible-core 2.19 each worker has a session of its
+    own: a job killed by its process group leaves both running. The worker ends itself when its
+    ansible-playbook process is gone (plugin_utils/_controller_watch.py); the pipe this process writes its
+    result to then reports an error (no reader left), and the client sends nothing more, so that the
+    batch does not race the next run. The pipe is looked at once before the thread starts: a module that
+    waited for the lock file while its worker died must not send even its first request.
     """
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLERR | select.POLLHUP)
+    except (AttributeError, ValueError, OSError):
+        return None  # no pollable stdout here (a test harness, a platform without poll)
+
     def watch():
-        try:
-            poller = select.poll()
-            poller.register(sys.stdout.fileno(), select.POLLERR | select.POLLHUP)
-        except (AttributeError, ValueError, OSError):
-            return  # no pollable stdout here (a test harness, a platform without poll)
         while not client.stopped.is_set():
             if poller.poll(interval * 1000):
                 client.stopped.set()
+
+    if poller.poll(0):
+        client.stopped.set()
+        return None
     thread = threading.Thread(target=watch, name='digitro-orphan-watch')
     thread.daemon = True
     thread.start()

@@ -12,7 +12,8 @@ module goes to the interpreter's standard input and its arguments stay in memory
 The action plugins of ``digitro_password``, ``digitro_user_validate`` and ``digitro_dac_session``
 are this class under the module's name: it turns the connection's ``pipelining`` option on for
 the task, refuses the task (before anything is transferred) when Ansible would still not
-pipeline, and otherwise runs the module as ``ansible.builtin.normal`` does.
+pipeline, and otherwise runs the module as ``ansible.builtin.normal`` does; but never for a job
+whose ansible-playbook process is gone (``_controller_watch.py``).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -25,6 +26,8 @@ from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.plugins.action import ActionBase
 from ansible.utils.vars import merge_hash
 
+from ansible_collections.digitro.pabx.plugins.plugin_utils._controller_watch import (
+    ControllerWatch, controller_gone, controller_pid, gone_message)
 from ansible_collections.digitro.pabx.plugins.plugin_utils._progress_display import (
     INTERVAL_VARIABLE, ProgressWatch, interval_of)
 
@@ -54,7 +57,12 @@ class PipelinedModuleAction(ActionBase):
                     'file; %s' % (self._module_fqcn(), problem))
             result = super(PipelinedModuleAction, self).run(None, task_vars)
             args = self._with_connection(task_vars or {})
-            with self._progress_watch(args, task_vars or {}):
+            # a job killed by its process group leaves this worker running (its own session): start no module
+            # for it, and end the worker if the job goes while its module runs (plugin_utils/_controller_watch.py)
+            controller = controller_pid()
+            if controller_gone(controller):
+                raise AnsibleActionFail(gone_message(self._module_fqcn()))
+            with self._progress_watch(args, task_vars or {}), ControllerWatch(controller):
                 done = self._execute_module(module_args=args, task_vars=task_vars, wrap_async=wrap_async)
             if isinstance(self._task.args.get('batch'), str) and isinstance(done.get('results'), list):
                 # a batch given as text gets its results as text: ten thousand of them cost Ansible seconds to pass
