@@ -59,8 +59,9 @@ def test_a_killed_run_is_rolled_forward(start_emulator, tmp_path):
     deadline = time.monotonic() + 120
     while site.emulator.state()['stats'].get('op_altera-senha', 0) < 40 and time.monotonic() < deadline:
         time.sleep(0.2)
-    # SIGKILL to the job's process group. Ansible's workers run in sessions of their own, so the worker and
-    # its module survive and finish their chunk: the next run's module must wait for them (the lock file).
+    # SIGKILL to the job's process group. From ansible-core 2.19 the workers run in sessions of their own, so the
+    # worker and its module survive it until the worker sees its job gone (_controller_watch.py) and the module
+    # lets its requests in flight finish: the next run's module waits for it (the lock file).
     os.killpg(job.pid, signal.SIGKILL)
     job.wait()
     assert site.unknown_to_store() == []  # staged before the PABX was touched
@@ -83,7 +84,7 @@ def test_a_killed_run_is_rolled_forward(start_emulator, tmp_path):
     assert site.emulator.state()['stats']['op_altera-senha'] <= 160 + not_applied
     assert site.mismatched() == [] and all(p != initial[n] for n, p in site.emulator.passwords().items())
     assert max(d['wrong_attempts'] for d in site.emulator.state()['devices'].values()) <= 2
-    # the killed job's worker outlives it, waiting to report to a parent that is gone: end it
+    # nothing of the killed job may be left by now (tests/integration/test_killed_job.py says why); in case, end it
     subprocess.run(['pkill', '-9', '-f', site.inventory], check=False)
 
 
