@@ -28,7 +28,8 @@ __metaclass__ = type
 import multiprocessing
 import os
 import signal
-import threading
+
+from ansible_collections.digitro.pabx.plugins.plugin_utils._periodic import Periodic
 
 CHECK_INTERVAL = 0.5  # seconds: the module's own orphan watch polls as often
 
@@ -59,29 +60,26 @@ def end_this_process():
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-class ControllerWatch(object):
+class ControllerWatch(Periodic):
     """``with ControllerWatch(controller):`` checks every ``interval`` seconds, while the block runs, whether the
     controller (``controller_pid()``) is gone, and then calls ``end`` (by default: end this process)."""
 
+    thread_name = 'digitro-controller-watch'
+
     def __init__(self, controller, interval=CHECK_INTERVAL, end=end_this_process):
-        self.controller, self.interval, self.end = controller, interval, end
-        self._stop = threading.Event()
-        self._thread = None
+        super(ControllerWatch, self).__init__(interval)
+        self.controller, self.end = controller, end
 
     def __enter__(self):
         if self.controller is not None:
-            self._thread = threading.Thread(target=self._watch, name='digitro-controller-watch')
-            self._thread.daemon = True
-            self._thread.start()
+            self.start()
         return self
 
     def __exit__(self, *exc_info):
-        if self._thread is not None:
-            self._stop.set()
-            self._thread.join()
+        self.stop()
 
-    def _watch(self):
-        while not self._stop.wait(self.interval):
-            if controller_gone(self.controller):
-                self.end()
-                return
+    def tick(self):
+        if controller_gone(self.controller):
+            self.end()
+            return True
+        return False

@@ -18,12 +18,12 @@ import os
 import shutil
 import stat
 import tempfile
-import threading
 import time
 
 from ansible.utils.display import Display
 
 from ansible_collections.digitro.pabx.plugins.module_utils._progress import read_progress
+from ansible_collections.digitro.pabx.plugins.plugin_utils._periodic import Periodic
 
 INTERVAL_VARIABLE = 'digitro_progress_interval'
 DEFAULT_INTERVAL = 5.0
@@ -51,19 +51,22 @@ def interval_of(value):
     return seconds
 
 
-class ProgressWatch(object):
+class ProgressWatch(Periodic):
     """While a module runs a batch on the controller, show its progress file's counts every ``interval`` seconds.
 
     ``with ProgressWatch(args, connection_name, host, module, interval):`` adds ``progress_file`` to ``args``
     (when the module can write it where this process reads it) and removes the file's private directory after.
     """
 
+    thread_name = 'digitro-progress-display'
+
     def __init__(self, args, connection_name, host, module, interval):
-        self.args, self.host, self.module, self.interval = args, host, module, interval
+        super(ProgressWatch, self).__init__(interval)
+        self.args, self.host, self.module = args, host, module
         self.wanted = (interval > 0 and connection_name in LOCAL_CONNECTIONS and 'progress_file' not in args
                        and len(args.get('batch') or ()) > 1)
-        self._stop = threading.Event()
-        self._thread = self._directory = None
+        self._directory = None
+        self._started = time.monotonic()
 
     def __enter__(self):
         if self.wanted:
@@ -71,24 +74,19 @@ class ProgressWatch(object):
             # 0700: only this user reads the counts; the pid in the name lets a later run remove it if we are killed
             self._directory = tempfile.mkdtemp(prefix='%s%d-' % (PREFIX, os.getpid()))
             self.args['progress_file'] = os.path.join(self._directory, 'progress.json')
-            self._thread = threading.Thread(target=self._show, name='digitro-progress-display')
-            self._thread.daemon = True
-            self._thread.start()
+            self._started = time.monotonic()
+            self.start()
         return self
 
     def __exit__(self, *exc_info):
-        if self._thread is not None:
-            self._stop.set()
-            self._thread.join()
+        self.stop()
         if self._directory is not None:
             shutil.rmtree(self._directory, ignore_errors=True)
 
-    def _show(self):
-        started = time.monotonic()
-        while not self._stop.wait(self.interval):
-            counts = read_progress(self.args['progress_file'])
-            if counts is not None and counts['done'] < counts['total']:
-                display.display(progress_line(self.host, self.module, counts, time.monotonic() - started))
+    def tick(self):
+        counts = read_progress(self.args['progress_file'])
+        if counts is not None and counts['done'] < counts['total']:
+            display.display(progress_line(self.host, self.module, counts, time.monotonic() - self._started))
 
 
 def sweep_stale(parent):
