@@ -115,3 +115,34 @@ def test_a_limit_outside_the_pabx_group_fails(run_playbook, tmp_path):
     assert run.rc != 0
     assert "the host pattern 'pabx' with --limit web1 matches no host of the inventory" in run.output
     assert 'PLAY [Rotate' not in run.output
+
+
+@pytest.mark.parametrize('playbook, variables', [
+    ('set_passwords.yml', {'digitro_passwords': {'100001': VALUE + '1'}}),
+    ('resolve_passwords.yml', {'digitro_passwords': {'100001': VALUE + '1'}}),
+    ('remove_passwords.yml', {'digitro_numbers': '100001'}),
+    ('restore_store.yml', {'digitro_store_version': 3}),
+])
+def test_a_playbook_for_one_pabx_refuses_several(run_playbook, tmp_path, playbook, variables):
+    inventory = tmp_path / 'inventory.ini'
+    inventory.write_text('[pabx]\nsite-a\nsite-b\n')
+    run = run_playbook('playbooks/' + playbook, variables, args=('-i', str(inventory)))
+    assert run.rc != 0
+    assert "this playbook acts on one PABX at a time" in run.output and 'matches 2 hosts (site-a, site-b)' in run.output
+    assert 'PLAY [' + playbook.split('_')[0].capitalize() not in run.output  # stopped before the main play
+    assert VALUE not in run.output
+    limited = run_playbook('playbooks/' + playbook, variables, args=('-i', str(inventory), '--limit', 'site-a'),
+                           env={'DIGITRO_STORE_SECRET': ''})
+    assert 'acts on one PABX at a time' not in limited.output and 'Credential store settings for site-a' in limited.output
+
+
+def test_a_limit_that_names_a_missing_host_fails(run_playbook, tmp_path):
+    inventory = tmp_path / 'inventory.ini'
+    inventory.write_text('[pabx]\nsite-a\nsite-b\n')
+    run = run_playbook('playbooks/audit_passwords.yml', args=('-i', str(inventory), '--limit', 'site-a,stie-b'))
+    assert run.rc != 0 and 'the limit names stie-b, which the inventory does not have' in run.output
+    for limit in ('site-a:site-b', 'pabx:!site-b', 'site-*', '~site-[ab]', 'all'):
+        run = run_playbook('playbooks/audit_passwords.yml', args=('-i', str(inventory), '--limit', limit),
+                           check=True, env={'DIGITRO_STORE_SECRET': ''})
+        assert 'which the inventory does not have' not in run.output, limit
+        assert 'Credential store settings for site-a' in run.output, limit
