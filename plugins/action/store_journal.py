@@ -2,7 +2,8 @@
 # Copyright (c) 2026, digitro.pabx contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Take the wrong-attempt journal into the loaded store, or clear it after a save, on the controller."""
+"""Take the wrong-attempt journal (counts, and PINs out when a run was killed) into the loaded store, or clear it
+after a save, on the controller."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -33,11 +34,13 @@ class ActionModule(ActionBase):
                 # a save that wrote nothing (check mode) leaves the journal to the next one that does
                 result.update(changed=False if self._task.check_mode else clear(args['path']))
                 return result
-            counts = take(args['path'])
+            counts, unanswered = take(args['path'])
         except (IOError, OSError) as exc:
             raise AnsibleActionFail('the wrong-attempt journal %s cannot be %s (%s): check credential_store_journal_file'
                                     % (args['path'], args['state'], exc.strerror or exc))
-        result.update(changed=False, counts=len(counts))
+        # an entry with an unanswered PIN has a count above 0 too (its out line's)
+        result.update(changed=False, counts=len(set(counts) | set(unanswered)),
+                      unanswered=sum(len(outs) for outs in unanswered.values()))
         if args['data'] is not None:  # without it, the counts only: the load passes the store only when there are any
-            result['data'] = apply(args['data'], counts)
+            result['data'] = apply(args['data'], counts, unanswered)
         return result

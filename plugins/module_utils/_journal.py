@@ -2,23 +2,41 @@
 # Copyright (c) 2026, digitro.pabx contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The wrong-attempt journal: each change of an entry's count, on disk as it happens.
+"""The wrong-attempt journal: each change of an entry's count, on disk as it happens, and each PIN on its way.
 
 The store learns a run's wrong attempts only when the run saves; a run killed before that would leave
 them unrecorded, and the next run would spend the budget again. So the modules append a line per
-change of a count (a refusal, or a success after refusals) and sync it before they go on, and the next
-load of the store takes the last count of each entry in. A line holds a kind, a number and a count:
-never a password.
+change of a count (a refusal, or a success after refusals), sync each refusal before they go on, and the
+next load of the store takes the last count of each entry in.
+
+A PIN the PABX counts as it arrives and answers later is counted before its answer: a run whose every
+process is killed while it is out (a deleted pod, the OOM killer) would never write the refusal. So before
+a PIN of an entry leaves, the module appends an "out" line: the count should the PIN be wrong, and which PIN
+of the entry it is by its role (``current``, ``new``, ``sent:<i>``); the answer's line follows. An out line
+that no line of the same module run follows (nor a count of 0: a PIN of the entry accepted since, which resets
+the PABX's count in a row) is an attempt whose answer nobody saw (``unanswered``): the next
+run starts from its count and tries that same PIN first, so that a good entry's count is back to 0 at its
+first answer, and a wrong one is proven wrong by the PIN that was out. Out lines are not synced (a sync per
+request would cost more than the request): a killed process's writes still reach the file, a power cut may
+lose the last ones.
+
+A line holds a kind, a number, a count, a role and the module run's random mark: never a password, nor
+anything computed from one (a hash of a short PIN is the PIN).
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import binascii
 import json
 import os
+import re
 import threading
 
 KIND_OF = {False: 'devices', True: 'accounts'}
+ROLES = re.compile(r'^(current|new|sent:[0-9]{1,2})$')
+RUN_MARK = re.compile(r'^[0-9a-f]{1,16}$')
+UNKNOWN = 'unknown'  # a role a line names that this version does not know: still counted, never tried first
 
 
 def key(entry):
@@ -26,23 +44,41 @@ def key(entry):
     return KIND_OF[bool(entry.get('account'))], entry.get('account') or entry['device']
 
 
+def run_mark():
+    """A random mark for one module run's lines: which out line a later line answers."""
+    return binascii.hexlify(os.urandom(4)).decode('ascii')
+
+
 class Journal(object):
     """Appends count lines to ``path``; every method is thread-safe. A None path records nothing."""
 
     def __init__(self, path):
         self.path = path
+        self.run = run_mark()
         self._lock = threading.Lock()
 
-    def record(self, kind, number, wrong_attempts):
+    def record(self, kind, number, wrong_attempts, sync=True):
+        """The entry's count; it answers the entry's last out line of this run. ``sync``: on disk before going on
+        (a refusal); a count that falls may be lost to a power cut, which only errs high."""
+        self._append({'kind': kind, 'number': number, 'wrong_attempts': int(wrong_attempts), 'run': self.run}, sync)
+
+    def out(self, kind, number, wrong_attempts, role, sync=False):
+        """A PIN of the entry is about to leave: the count should it be wrong, and its role (never the PIN)."""
+        self._append({'kind': kind, 'number': number, 'wrong_attempts': int(wrong_attempts), 'out': role,
+                      'run': self.run}, sync)
+
+    def _append(self, item, sync):
         if not self.path:
             return
-        line = json.dumps({'kind': kind, 'number': number, 'wrong_attempts': int(wrong_attempts)}) + '\n'
+        line = encoded(item)
         with self._lock:
-            # opened per line, by path: a journal a later run has taken away is started anew, not written into
+            # opened per line, by path: a journal a later run has taken away is started anew, not written into.
+            # One write of one short line with O_APPEND: lines of concurrent writers never interleave.
             descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
-                os.write(descriptor, line.encode('utf-8'))
-                os.fsync(descriptor)
+                os.write(descriptor, line)
+                if sync:
+                    os.fsync(descriptor)
             finally:
                 os.close(descriptor)
 
@@ -51,18 +87,69 @@ class Journal(object):
         return read_counts(self.path)
 
 
+def encoded(item):
+    """One journal line, as bytes."""
+    return (json.dumps(item, separators=(',', ':')) + '\n').encode('utf-8')
+
+
+def compacted(counts, unanswered):
+    """The lines that read back as ``counts`` (those above 0) and ``unanswered``: what many runs' lines come to.
+
+    An entry's out lines, each with its run's mark (a later line of that run still answers it) and the entry's
+    last count; an entry without one, its count on a line of no run, which answers no out line.
+    """
+    lines = []
+    for kind, number in list(counts) + [entry for entry in unanswered if entry not in counts]:
+        count, outs = counts.get((kind, number), 1), unanswered.get((kind, number))
+        if outs:
+            lines.extend(encoded({'kind': kind, 'number': number, 'wrong_attempts': count, 'out': role, 'run': run})
+                         for run, role in outs)
+        elif count > 0:
+            lines.append(encoded({'kind': kind, 'number': number, 'wrong_attempts': count}))
+    return b''.join(lines)
+
+
 def read_counts(path):
     """The last count recorded for each (kind, number) in the journal at ``path`` ({} when none)."""
-    found = {}
+    return read(path)[0]
+
+
+def read(path):
+    """(counts, unanswered) of the journal at ``path``, both {} when there is none.
+
+    ``counts``: the last count of each (kind, number), out lines included. ``unanswered``: per (kind, number),
+    the [(run, role)] of the out lines no later line of the same module run answered, oldest first, and that no
+    later count of 0 (a PIN of the entry accepted, by any run) made moot.
+    """
     try:
-        with open(path) as handle:
-            lines = handle.read().splitlines()
+        with open(path, 'rb') as handle:
+            lines = handle.read().decode('utf-8', 'replace').splitlines()
     except (IOError, OSError):
-        return found
-    for line in lines:
+        return {}, {}
+    return parse(lines)
+
+
+def parse(lines):
+    """``read``, of the journal's lines."""
+    counts, open_outs = {}, {}
+    for position, line in enumerate(lines):
         try:
             item = json.loads(line)
-            found[(item['kind'], str(item['number']))] = int(item['wrong_attempts'])
+            entry = (str(item['kind']), str(item['number']))
+            count = int(item['wrong_attempts'])
         except (ValueError, KeyError, TypeError):
             continue  # a line cut by a crash: the lines before it still count
-    return found
+        counts[entry] = count
+        run = item.get('run')
+        run = run if isinstance(run, str) and RUN_MARK.match(run) else None
+        if count == 0 and 'out' not in item:
+            # the PABX accepted a PIN of the entry: its count of wrong ones in a row, those out before, is 0 again
+            open_outs = dict((mark, value) for mark, value in open_outs.items() if mark[1] != entry)
+        open_outs.pop((run, entry), None)  # answered (or superseded: one PIN of an entry at a time per run)
+        if 'out' in item and run is not None:
+            role = item['out']
+            open_outs[(run, entry)] = (position, role if isinstance(role, str) and ROLES.match(role) else UNKNOWN)
+    unanswered = {}
+    for (run, entry), (position, role) in sorted(open_outs.items(), key=lambda item: item[1][0]):
+        unanswered.setdefault(entry, []).append((run, role))
+    return counts, unanswered

@@ -12,7 +12,9 @@ PABX: docs/api-contract.md), and so resets ours.
 
 1. Identify: verify the current password; if rejected, the ``candidates``
    (passwords the PABX may hold instead: a pending change, one sent earlier),
-   in order, within the budget. Nothing else is ever tried.
+   in order, within the budget. Nothing else is ever tried. A caller that lists
+   the current password among the candidates starts from the first one listed
+   instead (a run resuming where a killed one was: see ``attempts``).
 2. ``verify_only`` stops here. So does check mode (``would_change``).
 3. ``altera-senha`` from the identified password. A clear refusal (400)
    leaves it in place; a lost answer (timeout, dropped connection, 5xx) is
@@ -33,7 +35,7 @@ import time
 from ansible_collections.digitro.pabx.plugins.module_utils import _api
 from ansible_collections.digitro.pabx.plugins.module_utils._entry import describe, identity
 from ansible_collections.digitro.pabx.plugins.module_utils._errors import PabxError
-from ansible_collections.digitro.pabx.plugins.module_utils._journal import key
+from ansible_collections.digitro.pabx.plugins.module_utils._journal import UNKNOWN, key
 
 DEFAULT_MAX_WRONG_ATTEMPTS = 2
 CONFIRM_POLLS = 3  # checks after the first one, spread over confirm_timeout
@@ -46,20 +48,23 @@ class Budget(object):
     """Wrong attempts of one entry: the count since it was last known good, and the limit.
 
     ``on_wrong`` is called after each refused password (an account's requests carry its device's PIN too,
-    and the refusal may be the device's: see DeviceGates); ``on_count`` with the new count whenever it
-    changes (the journal, which outlives a killed run).
+    and the refusal may be the device's: see DeviceGates); ``on_count(count, rose)`` with the new count whenever
+    it changes, and as the answer to a password that was out (the journal, which outlives a killed run);
+    ``on_out(password, count, sync)`` before a password leaves, with the count should it be wrong.
     """
 
-    def __init__(self, spent, limit, on_wrong=None, on_count=None):
+    def __init__(self, spent, limit, on_wrong=None, on_count=None, on_out=None):
         self.spent = int(spent or 0)
         self.limit = int(limit)
         self.asked = 0  # passwords sent in this run
         self.on_wrong = on_wrong
         self.on_count = on_count
+        self.on_out = on_out
 
-    def count(self, spent):
-        if spent != self.spent and self.on_count is not None:
-            self.on_count(spent)
+    def count(self, spent, answered=False):
+        """The new count; ``answered``: recorded even when unchanged, as the answer to the password that was out."""
+        if (answered or spent != self.spent) and self.on_count is not None:
+            self.on_count(spent, spent > self.spent)
         self.spent = spent
 
     @property
@@ -67,20 +72,36 @@ class Budget(object):
         return max(self.limit - self.spent, 0)
 
     def verify(self, client, entry, password):
-        """True/False as the PABX answers; None, sending nothing, when the budget is spent."""
+        """True/False as the PABX answers; None, sending nothing, when the budget is spent.
+
+        The PABX counts a wrong password as it arrives: the journal has it as out, counted, before it leaves, and
+        the answer's line after it (a run killed in between leaves it out: see _journal).
+        """
         if not self.left:
             return None
         self.asked += 1
+        out = self.on_out is not None
+        if out:
+            self.on_out(password, self.spent + 1, False)
         try:
             accepted = verify(client, entry, password)
         except PabxError as exc:
             if getattr(exc, 'not_sent', False):
                 self.asked -= 1  # nothing reached the PABX
+                self.count(self.spent, answered=out)
             elif getattr(exc, 'maybe_processed', False):
-                self.count(self.spent + 1)  # it may have checked the password and counted it: assume the worst
+                # it may have checked the password and counted it: assume the worst; its answer stays unknown, so
+                # the journal keeps it out (synced now), and the next run tries it first
+                self.spent += 1
+                if out:
+                    self.on_out(password, self.spent, True)
+                elif self.on_count is not None:
+                    self.on_count(self.spent, True)
+            else:
+                self.count(self.spent, answered=out)  # an answer that is no verdict on the password
             raise
         if accepted:
-            self.count(0)
+            self.count(0, answered=out)
         else:
             self.wrong()
         return accepted
@@ -125,14 +146,33 @@ class DeviceGates(object):
             return self._locks.setdefault(device, threading.Lock())
 
     def check(self, client, entry):
-        """After a refused account request: verify the device's own PIN; raise DeviceRejected when refused."""
+        """After a refused account request: verify the device's own PIN; raise DeviceRejected when refused.
+
+        The device was verified in this run before any account request went through it (its count was 0); the
+        journal has the check as out, counting the refused request and the check, until it is answered.
+        """
+        device = entry['device']
         if self.max_wrong_attempts < 2:  # the refusal may have been the device's: no budget left to ask
-            self._reject(entry['device'], 1)
+            self._reject(device, 1)
             raise DeviceRejected(certain=False)
-        device_only = {'device': entry['device'], 'device_password': entry['device_password']}
-        if not verify(client, device_only, entry['device_password']):
-            self._reject(entry['device'], 2)  # the refused request and this check
+        device_only = {'device': device, 'device_password': entry['device_password']}
+        journal = self.journal if self.journal is not None and self.journal.path else None
+        if journal is not None:
+            journal.out('devices', device, 2, 'current')
+        try:
+            accepted = verify(client, device_only, entry['device_password'])
+        except PabxError as exc:
+            if journal is not None:
+                if getattr(exc, 'maybe_processed', False):
+                    journal.out('devices', device, 2, 'current', sync=True)  # no answer: it stays out
+                else:
+                    journal.record('devices', device, 1)  # the refused request may have been the device's
+            raise
+        if not accepted:
+            self._reject(device, 2)  # the refused request and this check
             raise DeviceRejected(certain=True)
+        if journal is not None:
+            journal.record('devices', device, 0, sync=False)
 
     def _reject(self, device, wrong_attempts):
         self.rejected[device] = wrong_attempts
@@ -173,33 +213,65 @@ def verify(client, entry, password):
         raise
 
 
-def candidates(entry):
-    """The passwords the PABX may hold instead of the current one, in the order to try them.
-
-    Without an explicit list, the new password (a standalone task run twice is already done); the
-    rotation always gives the list, so that a PIN never sent is never tried.
-    """
+def _listed(entry):
+    """The candidates as given. Without a list, the new password (a standalone task run twice is already done); the
+    rotation always gives the list, so that a PIN never sent is never tried."""
     listed = entry.get('candidates')
-    listed = [entry['new_password']] if listed is None else listed
-    seen, ordered = set([current_password(entry)]), []
-    for password in listed:
+    if listed is None:
+        return [entry['new_password']] if entry.get('new_password') else []
+    return list(listed)
+
+
+def attempts(entry):
+    """[(index, password)]: each password the PABX may hold, once, in the order to try them; ``index`` is the
+    password's place in the given candidates (None for the current password).
+
+    The current password first, then the candidates as listed; unless the current password is listed among them:
+    then from the first one listed. A run that resumes an entry whose PIN was out when a run was killed lists
+    that PIN first (and the current password in its place): the PABX's answer to it is the answer the killed run
+    never got.
+    """
+    current, listed = current_password(entry), _listed(entry)
+    found = [] if current in listed else [(None, current)]
+    seen = set([current]) if found else set()
+    for index, password in enumerate(listed):
         if password and password not in seen:
             seen.add(password)
-            ordered.append(password)
-    return ordered
+            found.append((None if password == current else index, password))
+    return found
+
+
+def roles(entry):
+    """{password: role}: each password the entry may send, by its role, as the journal names it (never the PIN).
+
+    ``current``, ``new``, and ``sent:<i>`` for the others, numbered in the order of the store's candidates (the
+    given list turned back to start after the current password, when a resumed run moved it): what the store
+    can name them by without holding their PINs anywhere else.
+    """
+    current, listed = current_password(entry), _listed(entry)
+    natural = listed[listed.index(current) + 1:] + listed[:listed.index(current)] if current in listed else listed
+    named, others = {current: 'current'}, 0
+    if entry.get('new_password') and entry['new_password'] not in named:
+        named[entry['new_password']] = 'new'
+    for password in natural:
+        if password and password not in named:
+            named[password] = 'sent:%d' % others
+            others += 1
+    return named
 
 
 def identify(client, entry, budget):
-    """(holds, candidate index): which password the PABX accepts, trying each at most once within the budget."""
-    if budget.verify(client, entry, current_password(entry)):
-        return HOLDS_CURRENT, None
-    for index, password in enumerate(candidates(entry)):
+    """(holds, candidate index, password): which password the PABX accepts, trying each at most once within the
+    budget."""
+    for index, password in attempts(entry):
         accepted = budget.verify(client, entry, password)
         if accepted is None:
             break
         if accepted:
-            return (HOLDS_NEW if password == entry['new_password'] else HOLDS_CANDIDATE), index
-    return None, None
+            if index is None:
+                return HOLDS_CURRENT, None, password
+            return (HOLDS_NEW if password == entry['new_password'] else HOLDS_CANDIDATE), index, password
+    return None, None, None
 
 
 def change_request(entry):
@@ -279,11 +351,17 @@ def ensure_password(client, entry, check_mode, confirm_timeout, max_wrong_attemp
 
 
 def entry_budget(entry, max_wrong_attempts, journal=None, journaled=None):
-    """The entry's Budget: its count (or the journal's, when higher), recording changes in the journal."""
+    """The entry's Budget: its count (or the journal's, when higher), recording changes, and each password out by
+    its role, in the journal. A refusal is synced; a count that falls need not be (lost, it errs high)."""
     kind, number = key(entry)
     spent = max(int(entry.get('wrong_attempts') or 0), (journaled or {}).get((kind, number), 0))
-    record = (lambda count: journal.record(kind, number, count)) if journal is not None else None
-    return Budget(spent, max_wrong_attempts, on_count=record)
+    if journal is None or not journal.path:
+        return Budget(spent, max_wrong_attempts)
+    named = roles(entry)
+    return Budget(spent, max_wrong_attempts,
+                  on_count=lambda count, rose: journal.record(kind, number, count, sync=rose),
+                  on_out=lambda password, count, sync: journal.out(kind, number, count, named.get(password, UNKNOWN),
+                                                                   sync))
 
 
 def _guarded(client, entry, check_mode, confirm_timeout, budget, sleep, gates=None):
@@ -309,8 +387,8 @@ def _ensure(client, entry, check_mode, confirm_timeout, budget, sleep, state):
         return outcome(entry, 'quarantined', '%s: nothing sent, %d wrong password(s) were already sent since it was '
                                              'last known good (max_wrong_attempts %d)'
                        % (target, budget.spent, budget.limit), budget)
-    known = 1 + len(candidates(entry))
-    holds, index = identify(client, entry, budget)
+    known = len(attempts(entry))
+    holds, index, found = identify(client, entry, budget)
     if holds is None:
         untried = known - budget.asked
         more = ' (%d more not tried: the wrong-attempt budget is spent)' % untried if untried else ''
@@ -323,7 +401,7 @@ def _ensure(client, entry, check_mode, confirm_timeout, budget, sleep, state):
     if entry.get('verify_only'):
         return outcome(entry, 'verified', '%s: the PABX accepts the %s password' % (
             target, 'stored' if holds == HOLDS_CURRENT else 'earlier sent'), budget, holds, index)
-    old = current_password(entry) if holds == HOLDS_CURRENT else candidates(entry)[index]
+    old = found
     entry = with_current(entry, old)
     if check_mode:
         return outcome(entry, 'would_change', 'the password of %s would be changed (check mode)' % target,

@@ -15,8 +15,13 @@ description:
   - M(digitro.pabx.digitro_password) and M(digitro.pabx.digitro_user_validate) append each change of an entry's
     count of wrong attempts to a journal file as it happens (their C(journal) option), so that a run killed
     before it saved its results still hands them to the next run.
+  - M(digitro.pabx.digitro_password) also appends, before a PIN leaves, which PIN of the entry is out (by its role,
+    never the PIN) and the count should it be wrong; a run whose every process was killed before the answer came
+    leaves it out.
   - With O(state=taken), moves the journal aside and returns O(data) (the loaded store) with each entry's count
-    as the journal last recorded it. With O(state=cleared), deletes what was taken, once a save wrote it.
+    as the journal last recorded it, and each PIN left out listed in the entry's C(unanswered) (counted as wrong
+    until the PABX accepts a PIN of the entry; the next rotation tries that PIN first). With O(state=cleared),
+    deletes what was taken, once a save wrote it.
   - Used by the R(digitro.pabx.credential_store,ansible_collections.digitro.pabx.credential_store_role) role when
     it loads and saves; use that rather than this plugin.
 author:
@@ -67,8 +72,13 @@ data:
   returned: with state=taken and O(data)
   type: dict
 counts:
-  description: With O(state=taken), how many entries the journal had a count for.
+  description: With O(state=taken), how many entries the journal had a count above 0 for (or a PIN left out).
   returned: with state=taken
   type: int
   sample: 2
+unanswered:
+  description: With O(state=taken), how many PINs were out, their answer never seen, when a run was killed.
+  returned: with state=taken
+  type: int
+  sample: 1
 '''

@@ -49,6 +49,8 @@ def settle_entry(entry, request, result, stamp, now, max_wrong, planning=False):
     spent = result.get('wrong_attempts')
     entry['wrong_attempts'] = int(spent) if spent is not None else int(request.get('wrong_attempts') or 0) + 1
     settle_claim(entry, held is not None, stamp)  # a console reset a person vouched for, proven or not
+    if held is not None:  # the PABX accepted a PIN: its count in a row is 0, whatever the PINs out before were
+        entry.pop('unanswered', None)
     if planning:
         return _judge(entry, status, held, stamp, max_wrong, planning=True, result=result)
     if held is not None:
@@ -101,7 +103,8 @@ def _judge(entry, status, held, stamp, max_wrong, planning=False, result=None):
     reason = (result or {}).get('msg', '')
     if status in ('rejected', 'quarantined') or (held is None and entry['wrong_attempts'] >= max_wrong):
         why = ('the PABX accepted none of the PINs the store has for it (changed at the console?)'
-               if status == 'rejected' else budget_spent(entry['wrong_attempts'], max_wrong))
+               if status == 'rejected' else budget_spent(entry['wrong_attempts'], max_wrong,
+                                                         len(entry.get('unanswered') or [])))
         entry['quarantined'] = entry.get('quarantined') or {'reason': why, 'at': stamp}
         return entry, 'quarantined', '%s; nothing more is sent for it until a person resolves it' % why
     if status == 'would_change':

@@ -10,7 +10,7 @@ __metaclass__ = type
 from ansible_collections.digitro.pabx.plugins.plugin_utils._pin_policy import generate, policy_with_defaults
 from ansible_collections.digitro.pabx.plugins.plugin_utils._rotation_selection import gated_devices, is_selected, quiet_until
 from ansible_collections.digitro.pabx.plugins.plugin_utils._store import (
-    TIME_FORMAT, candidates, check_store, claim_reset, requesting_device, writable)
+    TIME_FORMAT, candidates, check_store, claim_reset, requesting_device, resume_order, writable)
 
 
 def stage(store, kind, selection, policy, now, default_device=None, rng=None, planning=False, verified=None,
@@ -67,7 +67,8 @@ def stage(store, kind, selection, policy, now, default_device=None, rng=None, pl
                 continue
             request = {'device': device, 'device_password': store['devices'][device]['current'],
                        'account': number, 'account_password': entry['current']}
-        known = [] if verify_all and not settle else candidates(entry)  # one never sent is never tried
+        # one never sent is never tried; one that was out when a run was killed is tried first
+        known = [] if verify_all and not settle else resume_order(entry, candidates(entry))
         if change and not planning:
             entry = store[kind][number] = dict(entry)
             entry['pending'] = chosen.get(number) or generate(

@@ -21,7 +21,11 @@ passwords sent since the entry was last known good, across runs; once it
 reaches the budget, or no PIN the store knows is accepted, the entry is
 ``quarantined``: nothing is sent for it until a person resolves it. ``reset_claim``, ``reset_refused`` and
 ``forced_refused`` follow a person's word that the count was reset at the PABX console (see ``claim_reset``).
-Schema 1 stores (without the three new fields) are read as schema 2.
+``unanswered`` (absent when empty) lists the attempts among ``wrong_attempts`` whose answer nobody saw: a PIN
+that was out when every process of a run was killed, by its role (``current``, ``pending``, ``sent:<i>``, the
+i-th of the ``sent`` PINs ``candidates`` lists, or ``unknown``) and the module run's mark, never the PIN. They
+are counted as wrong until the PABX accepts a PIN of the entry, and the next run tries the newest one's PIN first
+(``resume_order``). Schema 1 stores (without the three new fields) are read as schema 2.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -101,6 +105,42 @@ def candidates(entry):
     return found
 
 
+def role_pin(entry, role):
+    """The PIN an ``unanswered`` role names in the entry as it is, or None (the store changed since)."""
+    if role == 'current':
+        return entry['current']
+    if role == 'pending':
+        return entry.get('pending')
+    if isinstance(role, str) and role.startswith('sent:') and role[5:].isdigit():
+        sent = [pin for pin in candidates(entry) if pin != entry.get('pending')]
+        index = int(role[5:])
+        return sent[index] if index < len(sent) else None
+    return None
+
+
+def resume_order(entry, known):
+    """The candidates to give the module for an entry whose PIN was out when a run was killed: ``known`` turned
+    round to start at that PIN (the newest one whose PIN the entry still has), with the current PIN in its place
+    (the module then starts from the first one listed); ``known`` as it is otherwise.
+
+    The PABX's answer to that PIN is the one the killed run never got: accepted, the entry is good and its count
+    is 0 again; refused, the attempt that was out was wrong too (same PIN, same verdict), as its count said.
+    Tried first because it is the likeliest PIN: the killed run had got past the ones before it.
+    """
+    if not int(entry.get('wrong_attempts') or 0):
+        return known
+    for record in reversed(entry.get('unanswered') or []):
+        pin = role_pin(entry, record.get('role'))
+        if pin is None or (pin != entry['current'] and pin not in known):
+            continue
+        if pin == entry['current']:
+            return known  # the current PIN is tried first anyway
+        natural = [entry['current']] + list(known)
+        start = natural.index(pin)
+        return natural[start:] + natural[:start]
+    return known
+
+
 def writable(store, kind):
     """A new store document sharing the entries, which the caller copies before it changes one.
 
@@ -113,7 +153,7 @@ def writable(store, kind):
 
 def normal(entry):
     """The entry with the fields schema 1 lacks filled in, to compare entries of either schema."""
-    return dict(dict(wrong_attempts=0, quarantined=None, sent=[], pending=None), **entry)
+    return dict(dict(wrong_attempts=0, quarantined=None, sent=[], pending=None, unanswered=[]), **entry)
 
 
 def keep_sent(sent, now):
@@ -182,8 +222,13 @@ def settle_claim(entry, accepted, stamp):
     return entry
 
 
-def budget_spent(wrong_attempts, max_wrong):
-    """Why an entry whose count reached the budget is quarantined, and what a person does about it."""
-    return ('%d wrong password(s) sent since it was last known good, the budget (digitro_max_wrong_attempts %d): set '
-            'a PIN at its console, then tell the store with resolve_passwords and digitro_reset_attempts=true'
-            % (wrong_attempts, max_wrong))
+def budget_spent(wrong_attempts, max_wrong, unanswered=0):
+    """Why an entry whose count reached the budget is quarantined, and what a person does about it.
+
+    ``unanswered``: how many of them were out when a run was killed, their answer never seen."""
+    unanswered = min(int(unanswered or 0), int(wrong_attempts))
+    lost = (' (%d of them out when a run was killed: answers nobody saw, counted as wrong)' % unanswered
+            if unanswered else '')
+    return ('%d wrong password(s) sent since it was last known good%s, the budget (digitro_max_wrong_attempts %d): '
+            'set a PIN at its console, then tell the store with resolve_passwords and digitro_reset_attempts=true'
+            % (wrong_attempts, lost, max_wrong))

@@ -198,6 +198,21 @@ def assert_no_pin_on_disk(site, started):
     assert module_files == [], 'module files left on disk: %s' % module_files
 
 
+def assert_journal_names_no_pin(site):
+    """The wrong-attempt journal killed runs leave: per line a kind, a number, a count, the role of a PIN that was
+    out and a run's mark, nothing else (a hash of a six-digit PIN, which the scan would miss, is the PIN)."""
+    lines = []
+    for path in (site.store_path + '.journal.taken', site.store_path + '.journal'):
+        if os.path.exists(path):
+            with open(path) as handle:
+                lines += [json.loads(line) for line in handle if line.strip()]
+    assert any('out' in line for line in lines)
+    for line in lines:
+        assert set(line) <= {'kind', 'number', 'wrong_attempts', 'out', 'run'} and line['kind'] in ('devices', 'accounts')
+        assert isinstance(line['wrong_attempts'], int) and re.match(r'^[0-9a-f]{8}$', line['run'])
+        assert 'out' not in line or re.match(r'^(current|new|sent:[0-9]+)$', line['out'])
+
+
 # --- the tests ---------------------------------------------------------------------------------------
 
 def test_killed_rotations_leave_no_pin_on_disk(start_emulator, tmp_path):
@@ -225,6 +240,7 @@ def test_killed_rotations_leave_no_pin_on_disk(start_emulator, tmp_path):
         if kills == 3:
             break
     assert kills == 3, tail(logs[-1])
+    assert_journal_names_no_pin(site)
     run_until_done(site, 'rotate_passwords.yml', ROTATE)
     assert site.mismatched() == []
     assert_no_pin_on_disk(site, started)
