@@ -318,14 +318,16 @@ def outcome(entry, status, msg, budget, holds=None, candidate=None, sent=False, 
     return result
 
 
-def after_forbidden(client, entry, old, exc, budget):
-    """altera-senha said 403 after the old password verified: something else changed it meanwhile."""
+def after_forbidden(client, entry, old, exc, budget, identified=(HOLDS_CURRENT, None)):
+    """altera-senha said 403 after the old password verified: something else changed it meanwhile.
+    ``identified``: (holds, candidate index) of ``old`` as identify found it, which the result names when it is
+    still in force (the store must not take the stored current PIN for a candidate it changed from)."""
     if budget.verify(client, entry, entry['new_password']):
         return outcome(entry, 'changed', 'the password of %s already became the new one (changed meanwhile '
                                          'by another request)' % describe(entry), budget, HOLDS_NEW, sent=True)
     if budget.verify(client, entry, old):
         return outcome(entry, 'refused', '%s; the current password is still in place' % exc.message, budget,
-                       HOLDS_CURRENT)
+                       *identified)
     return outcome(entry, 'rejected', '%s; afterwards the PABX accepted neither the current nor the new password '
                                       '(changed meanwhile by someone else?)' % exc.message, budget)
 
@@ -417,7 +419,7 @@ def _ensure(client, entry, check_mode, confirm_timeout, budget, sleep, state):
                            holds, index)
         if exc.status == 403:  # the password, verified a moment ago, no longer works: find out why
             budget.wrong()  # a wrong password for the PABX's count too
-            return after_forbidden(client, entry, old, exc, budget)
+            return after_forbidden(client, entry, old, exc, budget, (holds, index))
         if getattr(exc, 'not_sent', False):
             raise
         sent = 'sent but its answer was lost (%s)' % exc.message
@@ -430,7 +432,8 @@ def _ensure(client, entry, check_mode, confirm_timeout, budget, sleep, state):
     if in_force == HOLDS_NEW:
         return outcome(entry, 'changed', 'the password of %s was changed and confirmed' % target, budget,
                        HOLDS_NEW, index, sent=True)
+    # still in force: the PIN changed from, named as identify found it (a candidate is not the stored current PIN)
     return outcome(entry, 'unconfirmed', 'the change for %s was %s, and the new password did not verify within '
                                          '%gs: the PABX may still apply it, so keep both passwords and settle it '
                                          'later by verification' % (target, sent, confirm_timeout),
-                   budget, in_force, index, sent=True)
+                   budget, holds if in_force == HOLDS_CURRENT else in_force, index, sent=True)

@@ -1,9 +1,12 @@
 """The password plan, against a scripted fake PABX: which requests, in which order, and what is decided."""
+import datetime
+
 import pytest
 
 from ansible_collections.digitro.pabx.plugins.module_utils import _api
 from ansible_collections.digitro.pabx.plugins.module_utils._errors import PabxError
 from ansible_collections.digitro.pabx.plugins.module_utils._password import ensure_password
+from ansible_collections.digitro.pabx.plugins.plugin_utils._rotation_commit import settle_entry
 
 
 class FakePabx:
@@ -341,3 +344,28 @@ def test_with_a_budget_of_one_a_refusal_stops_the_device_without_a_check():
     assert pabx.device_most <= 1
     rejected = [r for r in results if r.get('device_rejected')]
     assert rejected and rejected[0]['device_wrong_attempts'] == 1 and rejected[0]['wrong_attempts'] == 1
+
+
+class ForbiddingPabx(FakePabx):
+    """altera-senha says 403 and changes nothing (its PIN verified a moment before)."""
+
+    def call(self, operation, body):
+        if operation == _api.CHANGE_PASSWORD:
+            self.calls.append(operation)
+            raise PabxError('altera-senha for device 1000 failed: HTTP 403 Forbidden', status=403)
+        return super().call(operation, body)
+
+
+@pytest.mark.parametrize('pabx', [FakePabx('3333', change='ignore'), ForbiddingPabx('3333')],
+                         ids=['unconfirmed', 'forbidden'])
+def test_a_change_from_a_candidate_that_did_not_apply_names_the_candidate_not_the_stored_pin(pabx):
+    """The PIN still in force is the candidate changed from: naming it 'current' made the store drop it (lost)."""
+    request = dict(ENTRY, candidates=['3333', '4444'])
+    result = ensure_password(pabx, dict(request), False, confirm_timeout=1, max_wrong_attempts=4, sleep=lambda s: None)
+    assert result['status'] in ('unconfirmed', 'refused') and pabx.password == '3333'
+    assert result['holds'] == 'candidate' and result['candidate'] == 0
+    entry = dict(current='1111', pending='2222', sent=[{'password': '3333', 'at': '2026-01-01T00:00:00Z'},
+                                                     {'password': '4444', 'at': '2026-01-01T00:00:00Z'}])
+    now = datetime.datetime(2026, 11, 27)
+    settled = settle_entry(entry, request, result, '2026-11-27T00:00:00Z', now, 4)[0]
+    assert settled['current'] == '3333'  # what the PABX holds stays known to the store
