@@ -364,8 +364,8 @@ def test_a_change_from_a_candidate_that_did_not_apply_names_the_candidate_not_th
     result = ensure_password(pabx, dict(request), False, confirm_timeout=1, max_wrong_attempts=4, sleep=lambda s: None)
     assert result['status'] in ('unconfirmed', 'refused') and pabx.password == '3333'
     assert result['holds'] == 'candidate' and result['candidate'] == 0
-    entry = dict(current='1111', pending='2222', sent=[{'password': '3333', 'at': '2026-01-01T00:00:00Z'},
-                                                     {'password': '4444', 'at': '2026-01-01T00:00:00Z'}])
+    sent = [{'password': pin, 'at': '2026-01-01T00:00:00Z'} for pin in ('3333', '4444')]
+    entry = dict(current='1111', pending='2222', sent=sent)
     now = datetime.datetime(2026, 11, 27)
     settled = settle_entry(entry, request, result, '2026-11-27T00:00:00Z', now, 4)[0]
     assert settled['current'] == '3333'  # what the PABX holds stays known to the store
