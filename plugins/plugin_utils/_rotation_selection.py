@@ -28,6 +28,10 @@ def split_numbers(value):
     return [str(item).strip() for item in items if str(item).strip()]
 
 
+# Beyond these a date computed from them overflows (a century of days; a year of quiet for a late change).
+MAX_AGE_DAYS, MAX_LATE_APPLY_HOURS = 36500, 8784
+
+
 def selection(store, targets, pattern='', max_age_days=0, accounts=True, late_apply_hours=1, account_device=None):
     """The rotation's selection, checked: unknown target numbers, an invalid pattern, or targets and a pattern
     that select nothing are errors that say so (a run must not end green having done nothing)."""
@@ -56,8 +60,9 @@ def selection(store, targets, pattern='', max_age_days=0, accounts=True, late_ap
         found = re.compile(pattern or '')
     except re.error as exc:
         raise StoreError('password_rotation_pattern %r is not a valid regular expression: %s' % (pattern, exc))
-    if int(max_age_days or 0) < 0 or float(late_apply_hours or 0) < 0:
-        raise StoreError('password_rotation_max_age_days and password_rotation_late_apply_hours must be 0 or more')
+    if not 0 <= int(max_age_days or 0) <= MAX_AGE_DAYS or not 0 <= float(late_apply_hours or 0) <= MAX_LATE_APPLY_HOURS:
+        raise StoreError('password_rotation_max_age_days must be from 0 to %d (days) and password_rotation_late_apply_hours '
+                         'from 0 to %d (hours)' % (MAX_AGE_DAYS, MAX_LATE_APPLY_HOURS))
     if accounts and account_device and account_device not in store['devices']:
         raise StoreError('password_rotation_account_device %s is not a device of the credential store' % account_device)
     chosen = [n for kind in kinds for n in store[kind] if numbers == 'all' or n in numbers]

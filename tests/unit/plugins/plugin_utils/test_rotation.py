@@ -74,6 +74,13 @@ def test_a_selection_mistake_is_an_error_naming_the_option(targets, pattern, acc
         _rotation_selection.selection(doc, targets, pattern, accounts=accounts)
 
 
+@pytest.mark.parametrize('max_age_days, late_apply_hours', [
+    (-1, 1), (10 ** 9, 1), (36501, 1), (0, -0.5), (0, 10 ** 12), (0, float('nan')), (0, float('inf'))])
+def test_ages_and_quiet_periods_out_of_range_are_refused_not_overflowed(max_age_days, late_apply_hours):
+    with pytest.raises(_store.StoreError, match='password_rotation_max_age_days must be from 0 to 36500'):
+        _rotation_selection.selection(store(d1000=('111222', None)), 'all', '', max_age_days, True, late_apply_hours)
+
+
 def test_an_entry_whose_change_never_showed_is_left_alone_for_a_while():
     doc = store(d1000=('OLD', None))
     doc['devices']['1000']['sent'] = [{'password': 'LATE', 'at': '2026-11-27T02:30:00Z'}]
