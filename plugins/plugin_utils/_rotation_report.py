@@ -39,7 +39,8 @@ def summarize(report):
     counts.update(total=len(report), due=len(report) - counts['skipped'],
                   attention=sum(counts[status] for status in ATTENTION),
                   # failures that are the PABX's silence, not the entries': the run's message says so
-                  unanswered=sum(1 for row in report if unanswered(row)))
+                  unanswered=sum(1 for row in report if unanswered(row)),
+                  bad_request=sum(1 for row in report if row['status'] == 'failed' and 'HTTP 400' in row.get('reason', '')))
     return counts
 
 
@@ -70,6 +71,12 @@ def verdict(counts, max_fail_percent, allow_quarantined, report_file, pabx):
                        % (counts['failed'], counts.get('due', 0), max_fail_percent,
                           ', %d of them because the PABX did not answer: check that it is up and reachable, then run '
                           'again' % silent if silent else ''))
+        if counts.get('bad_request'):
+            # a request refused as a request (not a PIN refused) fails the same way every run: say what it may be
+            reasons.append('%d of them because the PABX refused the request itself (HTTP 400): a number the PABX no '
+                           'longer has is retired with remove_passwords; otherwise run check_api, which tells whether '
+                           'this PABX names an operation or field otherwise (digitro_api_overrides).'
+                           % counts['bad_request'])
     if not reasons:
         return ''
     return '%s: %s Each entry and its reason: %s' % (pabx, ' '.join(reasons), report_file)

@@ -289,6 +289,15 @@ def test_failures_of_a_silent_pabx_are_counted_apart():
     assert _rotation_report.summarize(rows)['unanswered'] == 2
 
 
+def test_requests_the_pabx_refused_as_requests_say_what_they_may_be():
+    rows = [dict(status='failed', reason='verifica-senha for device 1000 failed: HTTP 400 Bad Request: dispositivo '
+                                         'desconhecido(a): 1000'),
+            dict(status='rotated', reason='')]
+    counts = _rotation_report.summarize(rows)
+    message = _rotation_report.verdict(counts, 0, False, 'r.txt', 'pabx1')
+    assert counts['bad_request'] == 1 and 'retired with remove_passwords' in message and 'check_api' in message
+
+
 def test_a_roster_from_a_pt_br_spreadsheet_is_read():
     from ansible_collections.digitro.pabx.plugins.plugin_utils._roster import parse_csv
     rows = parse_csv('\ufeffDevice;Account;State\r\n100000;500000;logged_in\r\n')
