@@ -8,7 +8,7 @@ plugin_utils/_store_import.py and _store_operations.py."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.digitro.pabx.plugins.plugin_utils import _store_operations as operations
+from ansible_collections.digitro.pabx.plugins.plugin_utils import _pabx_hosts, _store_operations as operations
 from ansible_collections.digitro.pabx.plugins.plugin_utils._filters import as_bool, guarded, plain, utc
 from ansible_collections.digitro.pabx.plugins.plugin_utils._store_import import import_csv
 
@@ -34,6 +34,11 @@ def store_restore(store, version, now):
 
 
 @guarded
+def pabx_hosts_shared(hosts, hostvars, environment_url=''):
+    return _pabx_hosts.shared(plain(hosts), hostvars, str(environment_url or ''))
+
+
+@guarded
 def store_versions(versions):
     return operations.versions_lines(plain(versions))
 
@@ -46,4 +51,5 @@ class FilterModule(object):
             'store_remove': store_remove,
             'store_restore': store_restore,
             'store_versions': store_versions,
+            'pabx_hosts_shared': pabx_hosts_shared,
         }

@@ -146,3 +146,16 @@ def test_a_limit_that_names_a_missing_host_fails(run_playbook, tmp_path):
                            check=True, env={'DIGITRO_STORE_SECRET': ''})
         assert 'which the inventory does not have' not in run.output, limit
         assert 'Credential store settings for site-a' in run.output, limit
+
+
+def test_two_pabx_hosts_on_one_pabx_or_one_store_fail_before_anything(run_playbook, tmp_path):
+    inventory = tmp_path / 'inventory.ini'
+    inventory.write_text('[pabx]\nsite-a\nsite-b digitro_url=https://127.0.0.1:9\n'
+                         'site-c digitro_url=https://127.0.0.1:10 credential_store_path=%s/shared.store\n'
+                         'site-d digitro_url=https://127.0.0.1:11 credential_store_path=%s/shared.store\n'
+                         % (tmp_path, tmp_path))
+    run = run_playbook('playbooks/rotate_passwords.yml', args=('-i', str(inventory)),
+                       env={'DIGITRO_URL': 'https://127.0.0.1:9/'})
+    assert run.rc != 0 and 'PLAY [Rotate' not in run.output
+    assert 'site-a and site-b use one PABX URL' in run.output
+    assert 'site-c and site-d use one credential store (file %s/shared.store)' % tmp_path in run.output
