@@ -10,7 +10,7 @@ __metaclass__ = type
 from ansible_collections.digitro.pabx.plugins.plugin_utils._pin_policy import generate, policy_with_defaults
 from ansible_collections.digitro.pabx.plugins.plugin_utils._rotation_selection import gated_devices, is_selected, quiet_until
 from ansible_collections.digitro.pabx.plugins.plugin_utils._store import (
-    TIME_FORMAT, candidates, check_store, claim_reset, requesting_device, resume_order, writable)
+    TIME_FORMAT, candidates, check_store, claim_reset, device_of, requesting_device, resume_order, writable)
 
 
 def stage(store, kind, selection, policy, now, default_device=None, rng=None, planning=False, verified=None,
@@ -62,6 +62,11 @@ def stage(store, kind, selection, policy, now, default_device=None, rng=None, pl
         request = {'device': number, 'device_password': entry['current']}
         if kind == 'accounts':
             device, problem = requesting_device(store, number, entry, default_device, verified)
+            waiting = problem and _waiting_device(store, entry, default_device, selection, now)
+            if waiting:  # its device was left alone for a change that may still apply: nothing for a person to do
+                skipped.append(dict(number=number, reason='its requesting device %s may still take an earlier change '
+                                                          'until %s: the account waits until then' % waiting))
+                continue
             if problem:
                 skipped.append(dict(number=number, reason=problem, status='failed' if change or settle else None))
                 continue
@@ -80,6 +85,17 @@ def stage(store, kind, selection, policy, now, default_device=None, rng=None, pl
             verify_only=not change)
         batch.append(request)
     return {'store': store, 'batch': batch, 'skipped': skipped, 'staged': staged, 'resolving': sorted(resolving)}
+
+
+def _waiting_device(store, entry, default_device, selection, now):
+    """(device, until) when an account's requesting device is in its quiet period (not verified for that reason
+    alone), else None."""
+    device = device_of(store, entry, default_device)
+    record = store['devices'].get(device) if device else None
+    if record is None or record.get('quarantined') or record.get('pending'):
+        return None
+    quiet = quiet_until(record, selection)
+    return (device, quiet.strftime(TIME_FORMAT)) if quiet and quiet > now else None
 
 
 def _resolve_request(store, kind, number, pin, default_device, verified, reset_attempts, stamp):

@@ -367,3 +367,16 @@ def test_forced_repeated_with_a_wrong_pin_is_sent_once_then_refused_with_what_to
     assert sent == [True] + [False] * 7 and pabx['count'] == 3
     entry = doc['devices']['1000']
     assert entry['forced_refused'] == '2026-11-27T03:00:00Z' and entry['wrong_attempts'] == 3 and entry['quarantined']
+
+
+def test_an_account_whose_device_waits_out_a_late_change_waits_too_without_failing():
+    doc = store(d1000=('111222', None))
+    doc['devices']['1000']['sent'] = [{'password': '582914', 'at': NOW.strftime(_store.TIME_FORMAT)}]
+    doc['accounts']['5000'] = {'current': '445566', 'pending': None, 'history': [], 'changed_at': None}
+    sel = _rotation_selection.selection(doc, 'all')
+    devices = _rotation_stage.stage(doc, 'devices', sel, {}, NOW, gate_accounts=sel)
+    assert devices['batch'] == [] and 'may still apply' in devices['skipped'][0]['reason']
+    plan = _rotation_stage.stage(doc, 'accounts', sel, {}, NOW, verified=[])
+    assert plan['batch'] == [] and plan['skipped'][0].get('status') is None and 'requesting device 1000 may still take' in plan['skipped'][0]['reason']
+    doc['devices']['1000']['quarantined'] = {'reason': 'x', 'at': 'y'}  # a device a person must see to: failed
+    assert _rotation_stage.stage(doc, 'accounts', sel, {}, NOW, verified=[])['skipped'][0]['status'] == 'failed'
