@@ -8,7 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.digitro.pabx.plugins.plugin_utils import _audit
-from ansible_collections.digitro.pabx.plugins.plugin_utils._filters import guarded, plain, utc
+from ansible_collections.digitro.pabx.plugins.plugin_utils._filters import as_bool, guarded, plain, utc
 
 
 @guarded
@@ -20,17 +20,18 @@ def audit_checks(store, kind, max_wrong_attempts=2, verified=None, default_devic
 
 
 @guarded
-def audit_settle(store, kind, checks, results, now, max_wrong_attempts=2):
-    if kind == 'devices':
-        return _audit.settle_devices(plain(store), plain(checks), plain(results), utc(now), int(max_wrong_attempts))
-    done = _audit.record_validations(plain(store), plain(checks), plain(results), utc(now), int(max_wrong_attempts))
-    return dict(done, verified=done['valid'])
+def audit_settle(store, kind, checks, results, now, max_wrong_attempts=2, check_mode=False, ledger=None):
+    if kind not in ('devices', 'accounts'):
+        raise ValueError('kind must be devices or accounts, not %r' % str(kind)[:20])
+    return _audit.settle(plain(store), kind, plain(checks), plain(results), utc(now), int(max_wrong_attempts),
+                         as_bool(check_mode), plain(ledger) if ledger else None)
 
 
 @guarded
-def audit_findings(store, device_checks, device_results, account_checks, account_results, policy, now, max_age_days=0):
+def audit_findings(store, device_checks, device_results, account_checks, account_results, policy, now, max_age_days=0,
+                   check_mode=False):
     return _audit.findings(plain(store), plain(device_checks), plain(device_results), plain(account_checks),
-                           plain(account_results), plain(policy), utc(now), max_age_days)
+                           plain(account_results), plain(policy), utc(now), max_age_days, as_bool(check_mode))
 
 
 @guarded

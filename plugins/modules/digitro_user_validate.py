@@ -18,7 +18,8 @@ description:
     A wrong API key, an unreachable PABX or a malformed answer is a failure.
   - O(batch) checks many accounts in one run with bounded concurrency, for audits.
   - Each check is a password attempt on the PABX; PABXs lock accounts after a few wrong ones, so do not
-    loop over guesses.
+    loop over guesses. With O(batch[].candidates), the passwords the account may hold instead are asked in turn
+    after a refusal, each once, and never once O(max_wrong_attempts) refused ones were sent.
 author:
   - Digitro PABX collection maintainers (@digitro-pabx)
 extends_documentation_fragment:
@@ -77,6 +78,13 @@ options:
         description: The password of O(batch[].account) to check.
         type: str
         required: true
+      candidates:
+        description:
+          - Passwords the account may hold instead of O(batch[].account_password) (a change sent earlier whose
+            outcome never showed, or the PINs a restored store keeps), tried in this order, each once, within the
+            budget, when the PABX refuses the one before. Not set or empty, only O(batch[].account_password).
+        type: list
+        elements: str
       wrong_attempts:
         description: Refused passwords already sent for this account since it was last known good.
         type: int
@@ -157,6 +165,16 @@ results:
     failed:
       description: V(true) on V(error) and V(quarantined), and on V(invalid) with O(fail_on_invalid=true).
       type: bool
+    holds:
+      description:
+        - When valid, which password the PABX accepted, V(current) (O(batch[].account_password)) or V(candidate)
+          (one of O(batch[].candidates)); never the password itself.
+      type: str
+      returned: when valid
+    candidate:
+      description: With RV(results[].holds=candidate), the index in O(batch[].candidates) of the accepted password.
+      type: int
+      returned: when a candidate was accepted
     wrong_attempts:
       description: Refused passwords sent for the account since it was last known good, after this run.
       type: int
@@ -182,15 +200,23 @@ from ansible_collections.digitro.pabx.plugins.module_utils._module import (
     ACCOUNT_OPTIONS, BUDGET_OPTIONS, DEVICE_OPTIONS, PabxModule)
 from ansible_collections.digitro.pabx.plugins.module_utils._password import DeviceGates
 from ansible_collections.digitro.pabx.plugins.module_utils._user import validate
+from ansible_collections.digitro.pabx.plugins.module_utils._validation import check_password
 
 ENTRY_OPTIONS = dict(DEVICE_OPTIONS, **ACCOUNT_OPTIONS)
 
 
+class UserModule(PabxModule):
+    def entry_errors(self, prefix, entry):
+        errors = [check_password('%scandidates[%d]' % (prefix, i), p) for i, p in enumerate(entry.get('candidates') or [])]
+        return [e for e in errors if e]
+
+
 def main():
-    module = PabxModule(ENTRY_OPTIONS, ('device', 'device_password', 'account', 'account_password'),
+    module = UserModule(ENTRY_OPTIONS, ('device', 'device_password', 'account', 'account_password'),
                         password_fields=('device_password', 'account_password'),
                         extra_options=dict(fail_on_invalid=dict(type='bool', default=False), **BUDGET_OPTIONS),
-                        batch_only_options=dict(wrong_attempts=dict(type='int', default=0)),
+                        batch_only_options=dict(candidates=dict(type='list', elements='str', no_log=True),
+                                                wrong_attempts=dict(type='int', default=0)),
                         supports_check_mode=True)
     entries = module.entries()
     fail_on_invalid, budget = module.params['fail_on_invalid'], module.params['max_wrong_attempts']

@@ -6,7 +6,10 @@
 
 The audit sends passwords too, so it keeps the same wrong-attempt ledger as the rotation: quarantined
 entries and entries with a change in doubt are not asked about, the devices are verified first, and an
-account is validated only when its requesting device verified in this audit.
+account is validated only when its requesting device verified in this audit. Devices and accounts alike are
+asked their current PIN, then the other PINs the store knows the PABX may hold (``candidates``), within the budget;
+a PIN the PABX accepts is settled as the rotation settles it (``_rotation_commit.commit``). In check mode only the
+ledger is kept: no PIN is written into the store, and the findings say what a real run records.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,12 +19,15 @@ import datetime
 import json
 
 from ansible_collections.digitro.pabx.plugins.plugin_utils._pin_policy import violations
-from ansible_collections.digitro.pabx.plugins.plugin_utils._rotation_commit import commit, device_rejected
+from ansible_collections.digitro.pabx.plugins.plugin_utils._rotation_commit import commit
 from ansible_collections.digitro.pabx.plugins.plugin_utils._store import (
     TIME_FORMAT, budget_spent, candidates, check_store, parse_time, requesting_device)
 
-FINDINGS = ('out_of_sync', 'quarantined', 'invalid_account', 'weak', 'old', 'age_unknown', 'unresolved', 'error')
-INFORMATIONAL = ('age_unknown',)
+FINDINGS = ('out_of_sync', 'quarantined', 'invalid_account', 'weak', 'old', 'age_unknown', 'unresolved', 'error',
+            'candidate_held')
+INFORMATIONAL = ('age_unknown', 'candidate_held')
+INVALID = ('valida-usuario refused every PIN the store has for it (changed at the console, or the account is '
+           'disabled)')
 BRIEF_ROWS = 20  # entries with findings shown in the job output; the report file has them all  # worth reading, not worth failing a scheduled job for
 
 
@@ -39,12 +45,48 @@ def device_checks(store, max_wrong, only=None):
             for n, e in sorted(store['devices'].items()) if _askable(e, max_wrong) and (only is None or n in only)]
 
 
-def settle_devices(store, checks, results, now, max_wrong):
-    """The device answers recorded in the store (the ledger, and a PIN found in force); {store, verified, changed}."""
-    done = commit({'store': check_store(store), 'batch': checks, 'skipped': []}, 'devices', results, now,
-                  max_wrong=max_wrong)
-    swept, spent = quarantine_spent(done['store'], 'devices', max_wrong, now)
-    return {'store': swept, 'verified': done['verified'], 'unsaved': done['unsaved'] or spent}
+def settle(store, kind, checks, results, now, max_wrong, check_mode=False, ledger=None):
+    """The answers of one kind recorded as the rotation records a verification: the ledger, and a PIN the PABX
+    proved (current or a candidate) settled as the current one.
+
+    Returns {store, verified, unsaved}: ``store`` as a real run records it (what the next checks and the findings
+    go by), ``unsaved`` whether the store to save changed. In check mode no PIN is written into the store (the
+    rotation's rule): the store to save is ``ledger`` too, the given ``ledger`` (by default ``store``) with the
+    wrong attempts and quarantines alone recorded.
+    """
+    real = _settled(store, kind, checks, results, now, max_wrong, False)
+    if not check_mode:
+        return real
+    kept = _settled(store if ledger is None else ledger, kind, checks, results, now, max_wrong, True)
+    return dict(real, ledger=kept['store'], unsaved=kept['unsaved'])
+
+
+def _settled(store, kind, checks, results, now, max_wrong, check_mode):
+    # an account check is a verification of its current PIN, as the device checks are
+    batch = checks if kind == 'devices' else [dict(c, new_password=c['account_password'], verify_only=True)
+                                              for c in checks]
+    done = commit({'store': check_store(store), 'batch': batch, 'skipped': []}, kind, results, now,
+                  check_mode=check_mode, max_wrong=max_wrong)
+    store, changed = done['store'], done['unsaved']
+    if kind == 'accounts':
+        store, refused = _quarantine_invalid(store, checks, results, now)
+        changed = changed or refused
+    store, spent = quarantine_spent(store, kind, max_wrong, now)
+    return {'store': store, 'verified': done['verified'], 'unsaved': changed or spent}
+
+
+def _quarantine_invalid(store, checks, results, now):
+    """(store, changed): accounts whose every PIN tried was refused quarantined: asking again would only spend the
+    budget (one whose budget ran out first is quarantined for that already)."""
+    stamp, changed = now.strftime(TIME_FORMAT), False
+    for request, result in zip(checks, results):
+        number = request['account']
+        if result.get('status') == 'invalid' and not store['accounts'][number].get('quarantined'):
+            if not changed:
+                store = dict(store, accounts=dict(store['accounts']))
+                changed = True
+            store['accounts'][number] = dict(store['accounts'][number], quarantined={'reason': INVALID, 'at': stamp})
+    return store, changed
 
 
 def quarantine_spent(store, kind, max_wrong, now):
@@ -80,48 +122,20 @@ def account_checks(store, verified, default_device, max_wrong, only=None):
         if problem or not _askable(entry, max_wrong):
             continue
         accounts.append(dict(device=device, device_password=store['devices'][device]['current'], account=number,
-                             account_password=entry['current'], wrong_attempts=int(entry.get('wrong_attempts') or 0)))
+                             account_password=entry['current'], candidates=candidates(entry),
+                             wrong_attempts=int(entry.get('wrong_attempts') or 0)))
     return accounts
 
 
-def record_validations(store, checks, results, now, max_wrong):
-    """Account answers in the ledger: a valid one resets the count, an invalid one adds a wrong attempt.
-
-    ``valid`` lists the accounts the PABX accepted."""
-    store = dict(check_store(store))
-    store['accounts'] = dict(store['accounts'])
-    stamp, changed, valid = now.strftime(TIME_FORMAT), False, []
-    for request, result in zip(checks, results):
-        number = request['account']
-        if result.get('status') == 'valid':
-            valid.append(number)
-        if result.get('device_rejected'):  # the device is charged; the account only when it may have been its own
-            store = device_rejected(store, request['device'], stamp, result.get('device_wrong_attempts', 2))
-            changed = True
-        entry = dict(store['accounts'][number])
-        before = (int(entry.get('wrong_attempts') or 0), entry.get('quarantined'))
-        if 'wrong_attempts' in result:
-            entry['wrong_attempts'] = int(result['wrong_attempts'])
-        elif result.get('status') != 'valid':
-            entry['wrong_attempts'] = before[0] + 1  # no count in the answer: assume the worst
-        if result.get('status') == 'invalid' and not entry.get('quarantined'):
-            # the one PIN the store has was refused: asking again would only spend the budget
-            entry['quarantined'] = {'reason': 'valida-usuario refused its stored PIN (changed at the console, or the '
-                                              'account is disabled)', 'at': stamp}
-        elif entry['wrong_attempts'] >= max_wrong and not entry.get('quarantined'):
-            entry['quarantined'] = {'reason': '%d wrong password(s) sent since it was last known good, the budget '
-                                              '(digitro_max_wrong_attempts %d)' % (entry['wrong_attempts'], max_wrong),
-                                    'at': stamp}
-        changed = changed or (entry['wrong_attempts'], entry.get('quarantined')) != before
-        store['accounts'][number] = entry
-    store, spent = quarantine_spent(store, 'accounts', max_wrong, now)
-    return {'store': store, 'unsaved': changed or spent, 'valid': valid}
-
-
-def _answer_findings(result):
+def _answer_findings(result, check_mode):
     status = result.get('status')
     if status in ('unchanged', 'valid', 'verified'):
-        return []
+        if result.get('holds') != 'candidate':
+            return []
+        return [('candidate_held', 'the PABX holds a PIN the store had as a candidate (a change that applied late, '
+                                   'or a restore): %s' % ('a real run records it as the current one; check mode '
+                                                          'writes no PIN' if check_mode else
+                                                          'recorded as the current one'))]
     if status == 'rejected':
         return [('out_of_sync', 'the PABX accepts none of the PINs the store has for it; quarantined')]
     if status == 'invalid':
@@ -129,8 +143,10 @@ def _answer_findings(result):
     return [('error', result.get('msg', ''))]
 
 
-def findings(store, device_checks, device_results, account_checks, account_results, policy, now, max_age_days):
-    """One row per entry with its findings (none when healthy); no PIN in any of them."""
+def findings(store, device_checks, device_results, account_checks, account_results, policy, now, max_age_days,
+             check_mode=False):
+    """One row per entry with its findings (none when healthy); no PIN in any of them. ``store``: as a real run
+    records the answers (``settle``'s ``store``), also in ``check_mode``."""
     store = check_store(store)
     answers = {}
     for batch, results, kind in ((device_checks, device_results, 'devices'),
@@ -143,7 +159,7 @@ def findings(store, device_checks, device_results, account_checks, account_resul
             found = []
             answer = answers.get((kind, number))
             if answer is not None:
-                found.extend(_answer_findings(answer))
+                found.extend(_answer_findings(answer, check_mode))
             elif entry.get('quarantined'):
                 found.append(('quarantined', '%s (since %s): nothing is sent for it until a person resolves it'
                               % (entry['quarantined'].get('reason', ''), entry['quarantined'].get('at', '?'))))

@@ -1,4 +1,6 @@
 """The password_audit role: drift and weak PINs found, healthy after a rotation, no PIN in any report."""
+import re
+
 from pabx_site import Site
 
 WEAK, DRIFTED = '111111', '73951'
@@ -42,3 +44,50 @@ def test_audit_finds_drift_and_weak_pins_then_passes_after_rotation(start_emulat
     assert healthy.returncode == 0, healthy.stdout[-2000:]
     counts = site.latest_report(prefix='pabx1-audit-')['counts']
     assert counts['healthy'] == counts['checked'] == 45
+
+
+def test_audit_after_a_restore_tries_the_candidates_and_check_mode_writes_no_pin(start_emulator, tmp_path):
+    """A restore to the import keeps the PINs the rotation set as candidates: the audit proves them, for accounts as
+    for devices, within the budget; a --check audit records the ledger and no PIN, a real one settles them.
+    The assertions compare numbers and counts only: a failing one must not print a PIN."""
+    emulator = start_emulator(devices=6, accounts=3, dac_devices=0)
+    site = Site(emulator, tmp_path)
+    assert site.run('import_passwords.yml').returncode == 0
+    rotated = site.run('rotate_passwords.yml', {'password_rotation_confirm_timeout': 2})
+    assert rotated.returncode == 0, rotated.stdout[-2000:]
+    restored = site.run('restore_store.yml', {'digitro_store_version': '1'})  # the import's version
+    assert restored.returncode == 0, restored.stdout[-2000:]
+    before = site.store()
+    accounts = sorted(before['accounts'])
+    assert site.mismatched(('accounts',)) == accounts  # the rotation changed them all since the import
+    findings = {'password_audit_max_findings': -1}  # the restored PINs' age is not what this test is about
+
+    dry = site.run('audit_passwords.yml', findings, check=True)
+    assert dry.returncode == 0, dry.stdout[-2000:]
+    after, pabx = site.store(), emulator.state()
+    rewritten = [n for kind in ('devices', 'accounts') for n, e in after[kind].items()
+                 if (e['current'], e.get('pending')) != (before[kind][n]['current'], before[kind][n].get('pending'))]
+    assert rewritten == []  # check mode writes no PIN into the store
+    report = site.latest_report(prefix='pabx1-audit-')
+    flagged = dict((row['number'], [f['finding'] for f in row['findings']]) for row in report['entries'])
+    # the restored PIN refused once, the candidate accepted: the PABX's count back to 0, never more than one
+    assert [(n, bool(after['accounts'][n].get('quarantined')), after['accounts'][n]['wrong_attempts'],
+             pabx['accounts'][n]['in_a_row'], pabx['accounts'][n]['most_in_a_row']) for n in accounts] == \
+        [(n, False, 0, 0, 1) for n in accounts]
+    assert all('candidate_held' in flagged[n] and 'invalid_account' not in flagged[n] for n in accounts), flagged
+    assert report['counts']['invalid_account'] == report['counts']['quarantined'] == 0
+
+    real = site.run('audit_passwords.yml', findings)
+    assert real.returncode == 0, real.stdout[-2000:]
+    settled, pabx = site.store(), emulator.state()
+    assert site.mismatched() == []  # the PIN the PABX proved is the current one now, for every entry
+    assert [(n, bool(settled['accounts'][n].get('quarantined')), settled['accounts'][n]['wrong_attempts'],
+             pabx['accounts'][n]['in_a_row']) for n in accounts] == [(n, False, 0, 0) for n in accounts]
+    spent = dict((n, r['wrong_attempts']) for n, r in pabx['accounts'].items())
+
+    again = site.run('audit_passwords.yml', findings)
+    assert again.returncode == 0, again.stdout[-2000:]
+    assert dict((n, r['wrong_attempts']) for n, r in emulator.state()['accounts'].items()) == spent  # none wrong
+    shown = dry.stdout + real.stdout + again.stdout
+    secrets = [site.secret] + [r['password'] for kind in ('devices', 'accounts') for r in pabx[kind].values()]
+    assert not any(re.search(r'(?<![0-9A-Za-z])%s(?![0-9A-Za-z])' % re.escape(pin), shown) for pin in secrets)
