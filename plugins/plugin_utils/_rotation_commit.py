@@ -55,7 +55,8 @@ def settle_entry(entry, request, result, stamp, now, max_wrong, planning=False):
         return _judge(entry, status, held, stamp, max_wrong, planning=True, result=result)
     if held is not None:
         if held != entry['current']:  # the PABX holds another PIN the store knew: it becomes current
-            entry['history'] = ([entry['current']] + entry.get('history', []))[:HISTORY_KEPT]
+            # (out of the history, where a restore may have put it: the policy would take it for a PIN reused)
+            entry['history'] = [pin for pin in [entry['current']] + entry.get('history', []) if pin != held][:HISTORY_KEPT]
             entry['current'], entry['changed_at'] = held, stamp
         found = _held(request, dict(result, holds='candidate'))  # what it held before this run's change
         sent = [s for s in entry.get('sent') or [] if s['password'] not in (held, found)]

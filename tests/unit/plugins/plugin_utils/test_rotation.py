@@ -380,3 +380,13 @@ def test_an_account_whose_device_waits_out_a_late_change_waits_too_without_faili
     assert plan['batch'] == [] and plan['skipped'][0].get('status') is None and 'requesting device 1000 may still take' in plan['skipped'][0]['reason']
     doc['devices']['1000']['quarantined'] = {'reason': 'x', 'at': 'y'}  # a device a person must see to: failed
     assert _rotation_stage.stage(doc, 'accounts', sel, {}, NOW, verified=[])['skipped'][0]['status'] == 'failed'
+
+
+def test_a_candidate_proven_leaves_the_history_it_was_put_in():
+    request = dict(device='1000', device_password='111222', new_password='111222', candidates=['333444'],
+                   verify_only=True)
+    entry = {'current': '111222', 'pending': None, 'history': ['333444', '555666'], 'changed_at': None,
+             'sent': [{'password': '333444', 'at': '2026-01-01T00:00:00Z'}]}
+    settled = _rotation_commit.settle_entry(entry, request, result('verified', holds='candidate', candidate=0),
+                                            '2026-11-27T00:00:00Z', NOW, 2)[0]
+    assert settled['current'] == '333444' and settled['history'] == ['111222', '555666']
