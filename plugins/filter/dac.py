@@ -12,8 +12,8 @@ from ansible_collections.digitro.pabx.plugins.plugin_utils._filters import as_bo
 
 
 @guarded
-def dac_roster_check(roster, default_state='logged_in'):
-    return _roster.check(plain(roster), str(default_state))
+def dac_roster_check(roster, default_state='logged_in', from_store=True):
+    return _roster.check(plain(roster), str(default_state), as_bool(from_store))
 
 
 @guarded
@@ -27,8 +27,8 @@ def dac_gate(roster, store):
 
 
 @guarded
-def dac_admit(batch, gate, verified_devices, valid_accounts):
-    return _roster.admit(plain(batch), plain(gate), plain(verified_devices), plain(valid_accounts))
+def dac_admit(batch, gate, verified_devices, valid_accounts, store=None):
+    return _roster.admit(plain(batch), plain(gate), plain(verified_devices), plain(valid_accounts), plain(store))
 
 
 @guarded

@@ -5,8 +5,11 @@
 """A call-centre roster (who logs in where) turned into a digitro_dac_session batch, and its report.
 
 A roster is checked whole before anything is sent: its rows (columns, numbers, states, one row per device),
-then, once the PABX's credential store is loaded, that the store knows every number whose PIN the run takes
-from it. Messages name rows, columns and numbers, never a PIN.
+then, once the PABX's credential store is loaded, that the store knows every number, and that a PIN a row gives
+is one the store knows for it. A DAC run sends the store's PINs only, verified first within the wrong-attempt
+budget (``store_numbers``, ``admit``): a roster's PIN is never sent as such. A roster keeps the PINs of the day it
+was made; after a rotation, sending them each morning would lock the extensions (the PABX counts every wrong one)
+while the store, which knows the right ones, counted none. Messages name rows, columns and numbers, never a PIN.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,6 +17,7 @@ __metaclass__ = type
 
 from ansible_collections.digitro.pabx.plugins.plugin_utils._outcome import exceeds
 from ansible_collections.digitro.pabx.plugins.plugin_utils._spreadsheet import dict_reader
+from ansible_collections.digitro.pabx.plugins.plugin_utils._store import candidates
 from ansible_collections.digitro.pabx.plugins.module_utils._validation import check_number, check_password
 
 STATES = ('logged_in', 'logged_out')
@@ -27,6 +31,12 @@ PER_PABX = ("a roster given with -e (or an AWX survey) goes to every PABX of the
             "roster (dac_sessions_roster or dac_sessions_roster_csv in host_vars/%s.yml and the other PABXs' "
             "host_vars, or -e 'dac_sessions_roster_csv=rosters/{{ inventory_hostname }}.csv'), or run it for its "
             "PABX alone with --limit")
+
+# Said whenever a DAC run is asked to send PINs that are not the store's.
+WITHOUT_STORE = ('dac_sessions_passwords_from_store: false is refused: a DAC run sends only the PINs of the credential '
+                 'store, so that every wrong one counts in its wrong-attempt ledger and none is sent beyond '
+                 'digitro_max_wrong_attempts. Import this PABX\'s PINs into its store (playbook import_passwords) and '
+                 'drop the setting. Nothing was sent to the PABX.')
 
 
 class RosterError(ValueError):
@@ -126,61 +136,98 @@ def _row(label, row, default_state):
     return errors, plain
 
 
-def check(roster, default_state='logged_in'):
-    """What a roster asks, without its passwords: the count of rows, and its devices and accounts."""
+def check(roster, default_state='logged_in', from_store=True):
+    """What a roster asks, without its passwords: the count of rows, and its devices and accounts. Without
+    ``from_store`` (a run without the store's ledger), RosterError."""
+    if not from_store:
+        raise RosterError(WITHOUT_STORE)
     checked = rows(roster, default_state)
     return {'rows': len(checked), 'devices': sorted(set(r['device'] for r in checked)),
             'accounts': sorted(set(r['account'] for r in checked))}
 
 
-def unknown_numbers(checked, store, from_store=True):
-    """The numbers whose PIN the run must take from the store and that the store cannot give.
+def unknown_numbers(checked, store):
+    """The numbers of the roster the store cannot give a PIN for (a PIN in the row does not count: it is never sent).
 
     ``devices`` and ``accounts``: not in the store (or there without a PIN); ``retired``: kind and number of
-    those in the store's archive. Without ``from_store``, every number whose row gives no password.
+    those in the store's archive.
     """
     found = {'devices': [], 'accounts': [], 'retired': []}
     for row in checked:
         for field, kind in (('device', 'devices'), ('account', 'accounts')):
             number = row[field]
-            if row.get(field + '_password') or (from_store and _stored(store, kind, number)):
+            if _stored(store, kind, number) or number in found[kind]:
                 continue
-            if number not in found[kind]:
+            found[kind].append(number)
+            if _retired(store, kind, number):
+                found['retired'].append('%s %s' % (field, number))
+    return found
+
+
+def foreign_pins(checked, store):
+    """The numbers whose row gives a PIN the store does not know for them: neither the current one nor a candidate
+    the rotation would try (``_store.candidates``). ``devices`` and ``accounts``, each a list of numbers.
+
+    Such a PIN is most likely stale (the roster made before a rotation); sent every morning, it would spend the
+    PABX's count of wrong attempts, which only the store's ledger can keep within the budget.
+    """
+    found = {'devices': [], 'accounts': []}
+    for row in checked:
+        for field, kind in (('device', 'devices'), ('account', 'accounts')):
+            given, number = row.get(field + '_password'), row[field]
+            if given and given not in _known(store, kind, number) and number not in found[kind]:
                 found[kind].append(number)
-                if from_store and _retired(store, kind, number):
-                    found['retired'].append('%s %s' % (field, number))
     return found
 
 
 def batch(roster, store=None, default_state='logged_in', from_store=True, pabx=None):
-    """The module batch: each roster row with its state and the passwords from the row or the store.
+    """The module batch: each roster row with its state and the store's current PINs for its numbers.
 
-    Refused whole (RosterError) when a row is wrong or a number's PIN is neither in its row nor in the store:
-    nothing is sent for a roster that is not all understood.
+    Refused whole (RosterError), before anything is sent, when a row is wrong, when the store lacks a number, or
+    when a row gives a PIN the store does not know for its number. A PIN a row gives is only checked: the batch
+    carries the store's. ``from_store`` false (a run without the store's ledger) is refused.
     """
+    if not from_store:
+        raise RosterError(WITHOUT_STORE)
     checked = rows(roster, default_state)
-    missing = unknown_numbers(checked, store, from_store)
+    missing = unknown_numbers(checked, store)
     if missing['devices'] or missing['accounts']:
-        raise RosterError(refusal(missing, from_store, pabx))
+        raise RosterError(refusal(missing, pabx))
+    foreign = foreign_pins(checked, store)
+    if foreign['devices'] or foreign['accounts']:
+        raise RosterError(stale_refusal(foreign, pabx))
     return [dict(device=row['device'], account=row['account'], state=row['state'],
-                 device_password=row.get('device_password') or _stored(store, 'devices', row['device']),
-                 account_password=row.get('account_password') or _stored(store, 'accounts', row['account']))
+                 device_password=_stored(store, 'devices', row['device']),
+                 account_password=_stored(store, 'accounts', row['account']))
             for row in checked]
 
 
-def refusal(missing, from_store=True, pabx=None):
+def _named(found):
+    return '; '.join('%s %s' % (kind, _listed(found[kind])) for kind in ('devices', 'accounts') if found[kind])
+
+
+def _store_of(pabx):
+    return 'the credential store of %s' % pabx if pabx else 'the credential store'
+
+
+def refusal(missing, pabx=None):
     """The message of a roster whose numbers have no PIN to send: which, why, and how to fix it."""
-    named = '; '.join('%s %s' % (kind, _listed(missing[kind])) for kind in ('devices', 'accounts') if missing[kind])
-    if not from_store:
-        return ('the roster gives no password for %s, and dac_sessions_passwords_from_store is false: give '
-                'device_password and account_password in every row (keep them vault-encrypted), or set '
-                'dac_sessions_passwords_from_store: true' % named)
-    store = 'the credential store of %s' % pabx if pabx else 'the credential store'
     retired = (' (retired from the store: %s)' % _listed(missing['retired'])) if missing['retired'] else ''
     return ('the roster names numbers %s does not know: %s%s. Nothing was sent to this PABX. If the roster is '
             'meant for another PABX: %s. If it is meant for this one: import their PINs into its store (playbook '
-            'import_passwords), or give device_password and account_password in their rows.'
-            % (store, named, retired, PER_PABX % (pabx or '<pabx>')))
+            'import_passwords).' % (_store_of(pabx), _named(missing), retired, PER_PABX % (pabx or '<pabx>')))
+
+
+def stale_refusal(foreign, pabx=None):
+    """The message of a roster that gives PINs the store does not know: which numbers, why, and what to do."""
+    limit = ' --limit %s' % pabx if pabx else ''
+    return ('the roster gives PINs (device_password, account_password) that differ from every PIN %s holds for %s: '
+            'most likely PINs of the day the roster was made, changed since by the rotation. Nothing was sent to '
+            'this PABX: sent every morning, a wrong PIN would lock the extension. A DAC run sends the PINs of the '
+            'store, so remove the device_password and account_password columns from the roster. If a roster PIN '
+            'really is what the PABX holds now (set at its console), tell the store first: ansible-playbook '
+            'digitro.pabx.resolve_passwords%s -e @pins.vault.yml (digitro_passwords: {"<number>": "<PIN>"}), '
+            'then run again.' % (_store_of(pabx), _named(foreign), limit))
 
 
 def _listed(numbers):
@@ -189,22 +236,26 @@ def _listed(numbers):
 
 
 def store_numbers(roster, store):
-    """The devices and accounts whose password a DAC run takes from the store: each is verified first, within
-    the wrong-attempt budget, since a DAC request carries it. ``accounts`` maps each account to its roster
-    device, through which it is checked (that device is among ``devices`` when its PIN comes from the store).
+    """The devices and accounts of the roster in the store: every PIN a DAC run sends is the store's, verified
+    first, within the wrong-attempt budget, since a DAC request carries it. ``accounts`` maps each account to its
+    roster device, through which it is checked.
     """
     devices, accounts = set(), {}
     for row in rows(roster):
         device, account = row['device'], row['account']
-        if not row.get('device_password') and _stored(store, 'devices', device):
+        if _stored(store, 'devices', device):
             devices.add(device)
-        if not row.get('account_password') and _stored(store, 'accounts', account):
+        if _stored(store, 'accounts', account):
             accounts.setdefault(account, device)
     return {'devices': sorted(devices), 'accounts': accounts}
 
 
-def admit(batch, gate, verified_devices, valid_accounts):
-    """The batch entries whose stored passwords proved good in this run, and the others with the reason."""
+def admit(batch, gate, verified_devices, valid_accounts, store=None):
+    """The batch entries whose stored passwords proved good in this run, and the others with the reason.
+
+    ``store``: the store as this run's checks left it; the admitted entries carry its PINs, the ones that verified
+    (a candidate the PABX accepted became current, and the batch, made before, still has the former one).
+    """
     verified, valid = set(verified_devices or []), set(valid_accounts or [])
     admitted, blocked = [], []
     for entry in batch:
@@ -217,6 +268,9 @@ def admit(batch, gate, verified_devices, valid_accounts):
             blocked.append(dict(device=entry['device'], account=entry['account'], status='blocked', changed=False,
                                 failed=True, msg=reason + '; nothing was sent for this agent (resolve the entry: '
                                                           'see the audit report)'))
+        elif store:
+            admitted.append(dict(entry, device_password=_stored(store, 'devices', entry['device']),
+                                 account_password=_stored(store, 'accounts', entry['account'])))
         else:
             admitted.append(entry)
     return {'batch': admitted, 'blocked': blocked}
@@ -260,6 +314,14 @@ def _moves(result, check_mode):
 def _stored(store, kind, number):
     entry = ((store or {}).get(kind) or {}).get(number)
     return entry.get('current') if isinstance(entry, dict) else None
+
+
+def _known(store, kind, number):
+    """Every PIN the store knows the PABX may hold for the entry: the current one, then the rotation's candidates."""
+    entry = ((store or {}).get(kind) or {}).get(number)
+    if not isinstance(entry, dict) or not entry.get('current'):
+        return []
+    return [entry['current']] + candidates(entry)
 
 
 def _retired(store, kind, number):

@@ -4,6 +4,8 @@ import csv
 import json
 import re
 
+import pytest
+
 from conftest import write_json
 from emulator.seed import write_csv
 from pabx_site import Site
@@ -145,3 +147,84 @@ def test_a_roster_mistake_fails_before_the_store_is_locked_or_the_pabx_asked(sta
     assert run.returncode != 0
     assert 'roster CSV line 2: unknown column(s) sate (the columns are device, account, state' in run.stdout
     assert 'Take the run lock' not in run.stdout and requests_to(emulator) == 0
+
+
+def pins_of(emulator):
+    """Every PIN the PABX holds or held since it was seeded."""
+    state = emulator.state()
+    return set(spec['password'] for kind in ('devices', 'accounts') for spec in emulator.site[kind].values()) | set(
+        record['password'] for kind in ('devices', 'accounts') for record in state[kind].values())
+
+
+def write_roster(path, device, agent, device_pin, agent_pin):
+    with open(path, 'w') as handle:
+        handle.write('device,account,device_password,account_password\n%s,%s,%s,%s\n'
+                     % (device, agent, device_pin, agent_pin))
+
+
+@pytest.mark.parametrize('stale', ['device', 'account'])
+def test_a_roster_with_the_pins_of_before_the_rotation_never_locks_an_extension(start_emulator, tmp_path, stale):
+    """A roster made on day 0 with that day's PINs (device_password, account_password), the monthly rotation, then
+    the morning job every day: the roster's PINs, stale now, must never reach the PABX. Each morning is refused
+    before any request, naming the number and what to do, and nothing locks; a roster with the store's PINs
+    works."""
+    emulator = start_emulator(devices=3, accounts=2, dac_devices=2, random_seed=93)
+    site = Site(emulator, tmp_path)
+    assert site.run('import_passwords.yml').returncode == 0
+    state = emulator.state()
+    device = sorted(n for n, record in state['devices'].items() if record['dac'])[0]
+    agent = sorted(state['accounts'])[0]
+    roster = str(tmp_path / 'morning.csv')
+    write_roster(roster, device, agent, state['devices'][device]['password'], state['accounts'][agent]['password'])
+    day0 = site.run('dac_sessions.yml', {'dac_sessions_roster_csv': roster})
+    assert day0.returncode == 0, day0.stdout[-2000:]   # PINs equal to the store's: the roster works
+    assert emulator.state()['devices'][device]['dac_account'] == agent
+    assert site.run('dac_sessions.yml', {'dac_sessions_roster_csv': roster, 'dac_sessions_state': 'logged_out'}
+                    ).returncode == 0
+    # the monthly rotation: all of it, or the agent alone (its device's PIN in the roster stays right)
+    rotation = {'password_rotation_targets': agent} if stale == 'account' else {}
+    rotated = site.run('rotate_passwords.yml', rotation)
+    assert rotated.returncode == 0 and not site.mismatched(), rotated.stdout[-2000:]
+    rotated = emulator.state()
+    changed = [kind for kind, number in (('devices', device), ('accounts', agent))
+               if rotated[kind][number]['password'] != state[kind][number]['password']]
+    assert stale + 's' in changed
+    named = '; '.join('%s %s' % (kind, device if kind == 'devices' else agent) for kind in changed)
+    for morning in range(6):
+        before = requests_to(emulator)
+        run = site.run('dac_sessions.yml', {'dac_sessions_roster_csv': roster})
+        output = run.stdout + run.stderr
+        assert run.returncode != 0, 'morning %d: %s' % (morning, run.stdout[-2000:])
+        assert ('differ from every PIN the credential store of pabx1 holds for %s:' % named) in output, output[-3000:]
+        assert 'remove the device_password and account_password columns' in output
+        assert 'digitro.pabx.resolve_passwords --limit pabx1' in output and 'Traceback' not in output
+        assert requests_to(emulator) == before   # refused before anything was sent
+        assert not [pin for pin in pins_of(emulator) if pin in output]
+    after = emulator.state()
+    for kind in ('devices', 'accounts'):
+        assert not any(record['locked'] for record in after[kind].values())
+        assert max(record['most_in_a_row'] for record in after[kind].values()) == 0
+        assert not any(entry.get('wrong_attempts') for entry in site.store()[kind].values())
+    assert after['devices'][device]['dac_account'] == ''
+
+    # the roster made again with the PINs the store holds now works; one without PIN columns too
+    write_roster(roster, device, agent, after['devices'][device]['password'], after['accounts'][agent]['password'])
+    fresh = site.run('dac_sessions.yml', {'dac_sessions_roster_csv': roster})
+    assert fresh.returncode == 0, fresh.stdout[-2000:]
+    assert emulator.state()['devices'][device]['dac_account'] == agent
+    plain = site.run('dac_sessions.yml', {'dac_sessions_roster': [{'device': device, 'account': agent}],
+                                          'dac_sessions_state': 'logged_out'})
+    assert plain.returncode == 0 and emulator.state()['devices'][device]['dac_account'] == ''
+
+
+def test_a_run_without_the_store_is_refused_before_anything_is_sent(start_emulator, tmp_path):
+    emulator = start_emulator(devices=2, accounts=2, dac_devices=2)
+    site = Site(emulator, tmp_path)
+    assert site.run('import_passwords.yml').returncode == 0
+    device, agent = list(emulator.site['devices'])[0], list(emulator.site['accounts'])[0]
+    before = requests_to(emulator)
+    run = site.run('dac_sessions.yml', {'dac_sessions_passwords_from_store': False, 'dac_sessions_roster': [
+        {'device': device, 'account': agent, 'device_password': '739104', 'account_password': '0042'}]})
+    assert run.returncode != 0 and 'dac_sessions_passwords_from_store: false is refused' in run.stdout
+    assert 'import_passwords' in run.stdout and 'Take the run lock' not in run.stdout
+    assert requests_to(emulator) == before and '739104' not in run.stdout

@@ -1,5 +1,6 @@
 """DAC rosters: every mistake named before anything is sent, numbers the store lacks refused with the way to
-give each PABX its own roster, and a report of who was logged in or out of which device, without empty lines."""
+give each PABX its own roster, a roster PIN the store does not know refused (only the store's PINs are sent), and
+a report of who was logged in or out of which device, without empty lines."""
 import pytest
 
 from ansible_collections.digitro.pabx.plugins.plugin_utils import _roster
@@ -33,7 +34,8 @@ def test_numbers_the_store_does_not_know_are_named_with_the_way_to_give_each_pab
     roster = [{'device': '100000', 'account': '500000'}, {'device': '100001', 'account': '500001'},
               {'device': '100002', 'account': '500002', 'device_password': '739104'}]
     message = refused(roster, store(['100000'], ['500000']), pabx='pabx2')
-    assert 'the credential store of pabx2 does not know: devices 100001; accounts 500001, 500002' in message
+    # a PIN in the row does not stand in for the store: it is never sent
+    assert 'the credential store of pabx2 does not know: devices 100001, 100002; accounts 500001, 500002' in message
     assert 'Nothing was sent to this PABX' in message and 'host_vars/pabx2.yml' in message
     assert '{{ inventory_hostname }}' in message and '--limit' in message and 'import_passwords' in message
     assert '739104' not in message
@@ -51,13 +53,51 @@ def test_a_retired_number_is_said_to_be_retired():
     assert 'accounts 500000 (retired from the store: account 500000)' in message
 
 
-def test_without_the_store_every_row_must_give_its_passwords():
-    message = refused([{'device': '100000', 'account': '500000', 'device_password': '739104'}],
-                      store(['100000'], ['500000']), from_store=False)
-    assert 'no password for accounts 500000' in message and 'dac_sessions_passwords_from_store is false' in message
-    batch = _roster.batch([{'device': '1', 'account': '2', 'device_password': '739104', 'account_password': '0042'}],
-                          None, from_store=False)
-    assert batch[0]['account_password'] == '0042'
+def test_a_run_without_the_store_is_refused_whatever_pins_the_rows_give():
+    roster = [{'device': '1', 'account': '2', 'device_password': '739104', 'account_password': '0042'}]
+    message = refused(roster, None, from_store=False)
+    assert 'dac_sessions_passwords_from_store: false is refused' in message and 'import_passwords' in message
+    assert 'Nothing was sent' in message and '739104' not in message and '0042' not in message
+    with pytest.raises(RosterError) as raised:   # before the store is locked, too
+        _roster.check(roster, 'logged_in', from_store=False)
+    assert str(raised.value) == message
+
+
+def known(**entry):
+    """A store of device 100000 and account 500000 whose device entry has the fields given."""
+    doc = store(['100000'], ['500000'])
+    doc['devices']['100000'].update(entry)
+    return doc
+
+
+@pytest.mark.parametrize('doc, given', [
+    (store(['100000'], ['500000']), PIN),   # the current PIN
+    (known(pending='194857'), '194857'),     # a change in doubt: the rotation tries the pending PIN
+    (known(sent=[{'password': '208461', 'at': '2026-11-27T03:00:00Z'}]), '208461'),  # a change never confirmed
+])
+def test_a_roster_pin_the_store_knows_is_accepted_and_the_stores_current_pin_is_sent(doc, given):
+    roster = [{'device': '100000', 'account': '500000', 'device_password': given, 'account_password': '672049'}]
+    assert _roster.batch(roster, doc) == [dict(device='100000', account='500000', state='logged_in',
+                                               device_password=PIN, account_password='672049')]
+
+
+def test_a_roster_pin_the_store_does_not_know_is_refused_naming_the_numbers_and_what_to_do():
+    # a roster made on day 0 with that day's PINs, the rotation since: both stale, and a history PIN is no candidate
+    doc = known(history=['739104'])
+    roster = 'device,account,device_password,account_password\n100000,500000,739104,\n100001,500000,,0042\n'
+    doc['devices']['100001'] = {'current': '901734'}
+    message = refused(roster, doc, pabx='pabx1')
+    assert ('the roster gives PINs (device_password, account_password) that differ from every PIN the credential '
+            'store of pabx1 holds for devices 100000; accounts 500000') in message
+    assert 'Nothing was sent to this PABX' in message and 'remove the device_password and account_password' in message
+    assert 'digitro.pabx.resolve_passwords --limit pabx1' in message
+    assert '739104' not in message and '0042' not in message and '901734' not in message
+
+
+def test_numbers_the_store_lacks_are_named_before_pins_it_does_not_know():
+    message = refused([{'device': '100000', 'account': '500001', 'device_password': '739104'}],
+                      store(['100000'], ['500000']))
+    assert 'does not know: accounts 500001' in message and 'device_password' not in message
 
 
 @pytest.mark.parametrize('roster, expected', [
@@ -100,6 +140,22 @@ def test_the_check_returns_numbers_never_a_pin():
 def test_the_gate_takes_the_numbers_whose_pin_comes_from_the_store():
     gate = _roster.store_numbers('device,account\n100000,500000\n100001,500001\n', store(['100000'], ['500001']))
     assert gate == {'devices': ['100000'], 'accounts': {'500001': '100001'}}
+
+
+def test_a_number_whose_row_gives_a_pin_is_verified_too():
+    roster = [{'device': '100000', 'account': '500000', 'device_password': PIN, 'account_password': '672049'}]
+    gate = _roster.store_numbers(roster, store(['100000'], ['500000']))
+    assert gate == {'devices': ['100000'], 'accounts': {'500000': '100000'}}
+
+
+def test_the_admitted_entries_carry_the_pins_that_verified_in_this_run():
+    doc = store(['100000', '100001'], ['500000', '500001'])
+    batch = _roster.batch([{'device': '100000', 'account': '500000'}, {'device': '100001', 'account': '500001'}], doc)
+    gate = _roster.store_numbers(batch, doc)
+    doc['devices']['100000'] = {'current': '208461'}  # a candidate the PABX accepted became current
+    admitted = _roster.admit(batch, gate, ['100000'], ['500000', '500001'], doc)
+    assert admitted['batch'] == [dict(batch[0], device_password='208461')]
+    assert [b['device'] for b in admitted['blocked']] == ['100001'] and '208461' not in str(admitted['blocked'])
 
 
 def result(device, account, status, before, after, **extra):
