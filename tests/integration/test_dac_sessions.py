@@ -228,3 +228,25 @@ def test_a_run_without_the_store_is_refused_before_anything_is_sent(start_emulat
     assert run.returncode != 0 and 'dac_sessions_passwords_from_store: false is refused' in run.stdout
     assert 'import_passwords' in run.stdout and 'Take the run lock' not in run.stdout
     assert requests_to(emulator) == before and '739104' not in run.stdout
+
+
+def test_a_check_run_after_a_restore_writes_no_pin_and_the_real_run_records_what_the_pabx_holds(start_emulator, tmp_path):
+    emulator = start_emulator(devices=2, accounts=2, dac_devices=2)
+    site = Site(emulator, tmp_path)
+    assert site.run('import_passwords.yml').returncode == 0
+    assert site.run('rotate_passwords.yml', {'password_rotation_accounts': True}).returncode == 0
+    assert site.run('restore_store.yml', {'digitro_store_version': 1}).returncode == 0  # the PABX holds candidates now
+    devices, agents = list(emulator.site['devices']), list(emulator.site['accounts'])
+    roster = {'dac_sessions_roster': [{'device': devices[0], 'account': agents[0]}]}
+    before = site.store()
+    checked = site.run('dac_sessions.yml', roster, check=True)
+    assert checked.returncode == 0, checked.stdout[-2000:]
+    after = site.store()
+    for kind in ('devices', 'accounts'):
+        assert {n: (e['current'], e.get('pending')) for n, e in after[kind].items()} == \
+            {n: (e['current'], e.get('pending')) for n, e in before[kind].items()}
+    done = site.run('dac_sessions.yml', roster)
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert site.store()['devices'][devices[0]]['current'] == emulator.state()['devices'][devices[0]]['password']
+    assert site.store()['accounts'][agents[0]]['current'] == emulator.state()['accounts'][agents[0]]['password']
+    assert not any(r['locked'] for kind in ('devices', 'accounts') for r in emulator.state()[kind].values())
