@@ -26,7 +26,9 @@ options:
         appended, and synced, as it happens, so that a run killed before it could record its results still hands
         them on. The count of an entry starts from the higher of O(batch[].wrong_attempts) and its last count in
         the journal.
-      - Each line holds a kind, a number and a count, never a password. The roles use the credential store's
+      - Each line holds a kind, a number, a count and the module run's random mark; a line written as a password
+        leaves names its role (C(current), C(new), C(sent:<i>)) so that the next run tries it first should nobody
+        see its answer. Never a password, nor anything derived from one. The roles use the credential store's
         journal (C(credential_store_journal_file)) and take it in when they load the store.
     type: path
 '''

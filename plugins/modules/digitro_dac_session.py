@@ -69,7 +69,7 @@ options:
       - A file where each refused DAC request is counted, at once, as a wrong attempt of the PINs it carried (the
         device's, and for a login the agent's), so that the next load of the credential store takes the count in.
         The R(digitro.pabx.dac_sessions,ansible_collections.digitro.pabx.dac_sessions_role) role sets it to the store's
-        journal. Each line holds a kind, a number and a count, never a password.
+        journal. Each line holds a kind, a number, a count and the run's mark, never a password.
     type: path
   batch:
     description:
