@@ -9,7 +9,7 @@ __metaclass__ = type
 
 from ansible_collections.digitro.pabx.plugins.plugin_utils import (
     _outcome, _rotation_commit, _rotation_report, _rotation_selection, _rotation_stage, _store_operations)
-from ansible_collections.digitro.pabx.plugins.plugin_utils._filters import as_bool, guarded, packed, plain, unpacked, utc
+from ansible_collections.digitro.pabx.plugins.plugin_utils._filters import as_bool, flag, guarded, packed, plain, unpacked, utc
 from ansible_collections.digitro.pabx.plugins.plugin_utils._pin_policy import violations
 
 
@@ -111,6 +111,7 @@ class FilterModule(object):
             'rotation_stage': rotation_stage,
             'rotation_commit': rotation_commit,
             'rotation_unmet': rotation_unmet,
+            'flag': flag,
             'rotation_unmet_verdict': rotation_unmet_verdict,
             'rotation_summary': rotation_summary,
             'rotation_report': rotation_report,

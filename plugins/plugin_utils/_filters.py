@@ -11,6 +11,7 @@ import datetime
 import json
 
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.digitro.pabx.plugins.plugin_utils._roster import RosterError
 from ansible_collections.digitro.pabx.plugins.plugin_utils._store import TIME_FORMAT, StoreError
@@ -66,6 +67,17 @@ def unpacked(value):
 
 def as_bool(value):
     return value if isinstance(value, bool) else str(value).lower() in ('1', 'true', 'yes', 'on')
+
+
+def flag(value, name):
+    """A yes/no setting read as the roles' argument specs read it ('y', ' True ', 'on'...), or an error naming it.
+
+    Jinja's ``bool`` reads 'y' or 'true ' as false: a dry run asked for so (an AWX survey's free text) would run
+    for real, though the argument spec had accepted it as true."""
+    try:
+        return boolean(value, strict=True)
+    except TypeError:
+        raise AnsibleFilterError('%s must be true or false (yes/no, on/off, 1/0), not %r' % (name, str(value)[:40]))
 
 
 def utc(text):

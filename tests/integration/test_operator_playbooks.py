@@ -318,5 +318,14 @@ def test_a_dry_run_asked_for_in_a_variable_is_a_dry_run_or_refused_never_ignored
         variables = dict(variables, digitro_dry_run=True)
         assert_fails(site.run(playbook, variables), 'digitro_dry_run is set, but this playbook reads no such variable',
                      '--check')
+    # as an AWX survey's free text may give it: read as the argument spec reads it, never as false
+    for answer in ('y', 'True ', ' yes'):
+        dry = site.run('rotate_passwords.yml', {'digitro_dry_run': answer})
+        assert dry.returncode == 0 and 'dry run' in dry.stdout, (answer, dry.stdout[-3000:])
+        assert_fails(site.run('import_passwords.yml', {'digitro_dry_run': answer}), 'digitro_dry_run is set')
+    assert_fails(site.run('import_passwords.yml', {'digitro_dry_run': 'maybe'}),
+                 'digitro_dry_run must be true or false')
+    assert site.run('rotate_passwords.yml', {'digitro_dry_run': 'maybe'}).returncode != 0
     assert site.store() == before
+    assert site.emulator.state()['stats'].get('op_altera-senha', 0) == 0
     assert site.run('remove_passwords.yml', {'digitro_numbers': second, 'digitro_dry_run': False}).returncode == 0

@@ -390,3 +390,17 @@ def test_a_candidate_proven_leaves_the_history_it_was_put_in():
     settled = _rotation_commit.settle_entry(entry, request, result('verified', holds='candidate', candidate=0),
                                             '2026-11-27T00:00:00Z', NOW, 2)[0]
     assert settled['current'] == '333444' and settled['history'] == ['111222', '555666']
+
+
+@pytest.mark.parametrize('value, expected', [('y', True), ('True ', True), (' yes', True), ('ON', True), (1, True),
+                                             (True, True), ('n', False), ('false', False), (' 0 ', False), (False, False)])
+def test_a_flag_is_read_as_an_argument_spec_reads_it(value, expected):
+    from ansible_collections.digitro.pabx.plugins.plugin_utils._filters import flag
+    assert flag(value, 'x_dry_run') is expected
+
+
+def test_a_flag_that_is_neither_names_its_setting():
+    from ansible.errors import AnsibleFilterError
+    from ansible_collections.digitro.pabx.plugins.plugin_utils._filters import flag
+    with pytest.raises(AnsibleFilterError, match="x_dry_run must be true or false"):
+        flag('maybe', 'x_dry_run')
