@@ -39,6 +39,11 @@ def pabx_hosts_shared(hosts, hostvars, environment_url=''):
 
 
 @guarded
+def pabx_limit_unknown(limit, hosts, groups):
+    return _pabx_hosts.limit_unknown(str(limit or ''), plain(hosts), plain(groups))
+
+
+@guarded
 def store_versions(versions):
     return operations.versions_lines(plain(versions))
 
@@ -52,4 +57,5 @@ class FilterModule(object):
             'store_restore': store_restore,
             'store_versions': store_versions,
             'pabx_hosts_shared': pabx_hosts_shared,
+            'pabx_limit_unknown': pabx_limit_unknown,
         }

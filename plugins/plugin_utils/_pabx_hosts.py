@@ -13,7 +13,10 @@ entries. Both are caught here, for the hosts of the run, before anything is sent
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import re
 from urllib.parse import urlsplit
+
+from ansible.inventory.manager import split_host_pattern
 
 
 def _setting(variables, name):
@@ -64,3 +67,18 @@ def shared(hosts, hostvars, environment_url=''):
             'and its own credential store (credential_store_path, or credential_store_hashi_vault_path, naming '
             'inventory_hostname); otherwise one site\'s PINs are sent to the other, or overwrite its store. Nothing '
             'was changed' % '; '.join(sorted(set(problems))[:10]))
+
+
+def limit_unknown(limit, hosts, groups):
+    """The plain names of a ``--limit`` that are neither a host nor a group of the inventory (a typo leaves that PABX
+    out of the run), in their order. Patterns (wildcards, ``~regex``, ``@file``) are Ansible's to match; a name's
+    subscript (``pabx[0:1]``) and its ``!``/``&`` are left aside; IPv6 addresses are names, as Ansible splits them."""
+    known = set(hosts) | set(groups)
+    unknown = []
+    for part in split_host_pattern(limit or ''):
+        for item in split_host_pattern(part):
+            name = re.sub(r'\[[^\]]*\]$', '', item.strip().lstrip('&!'))
+            if name and name[0] not in '@~' and not any(c in name for c in '*?') and name not in known \
+                    and name not in unknown:
+                unknown.append(name)
+    return unknown

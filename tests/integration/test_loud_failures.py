@@ -138,10 +138,12 @@ def test_a_playbook_for_one_pabx_refuses_several(run_playbook, tmp_path, playboo
 
 def test_a_limit_that_names_a_missing_host_fails(run_playbook, tmp_path):
     inventory = tmp_path / 'inventory.ini'
-    inventory.write_text('[pabx]\nsite-a\nsite-b\n')
+    inventory.write_text('[pabx]\nsite-a\nsite-b\nfe80::1\n')
     run = run_playbook('playbooks/audit_passwords.yml', args=('-i', str(inventory), '--limit', 'site-a,stie-b'))
     assert run.rc != 0 and 'the limit names stie-b, which the inventory does not have' in run.output
-    for limit in ('site-a:site-b', 'pabx:!site-b', 'site-*', '~site-[ab]', 'all'):
+    (tmp_path / 'limit.txt').write_text('site-a\n')
+    for limit in ('site-a:site-b', 'pabx:!site-b', 'site-*', '~site-[ab]', 'all', 'pabx[0:1]', '@limit.txt',
+                  'site-a,fe80::1'):
         run = run_playbook('playbooks/audit_passwords.yml', args=('-i', str(inventory), '--limit', limit),
                            check=True, env={'DIGITRO_STORE_SECRET': ''})
         assert 'which the inventory does not have' not in run.output, limit

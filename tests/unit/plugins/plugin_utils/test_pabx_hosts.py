@@ -1,7 +1,7 @@
 """Two PABX hosts of one run sharing a PABX or a credential store are named, with what to do."""
 import pytest
 
-from ansible_collections.digitro.pabx.plugins.plugin_utils._pabx_hosts import shared
+from ansible_collections.digitro.pabx.plugins.plugin_utils._pabx_hosts import limit_unknown, shared
 
 
 class Broken(dict):
@@ -32,3 +32,13 @@ def test_what_two_hosts_share_is_named(hostvars, environment_url, named):
 def test_a_url_s_user_information_is_never_shown():
     message = shared(['a', 'b'], {'a': {'digitro_url': 'https://user:s3cret@pabx'}, 'b': {}}, 'https://pabx')
     assert 'a and b use one PABX URL' in message and 's3cret' not in message and 'user' not in message
+
+
+@pytest.mark.parametrize('limit, unknown', [
+    ('site-a,stie-b', ['stie-b']), ('site-a:site-b', []), ('pabx:!site-b', []), ('pabx:&site-a', []),
+    ('site-*', []), ('~site-[ab]', []), ('@limit.txt', []), ('pabx[0:1]', []), ('fe80::1', []),
+    ('2001:db8::2,site-a', []), ('2001:db8::3', ['2001:db8::3']), ('site-a,b:!c:&d', ['b', 'c', 'd']), ('', []),
+])
+def test_the_names_of_a_limit_the_inventory_lacks(limit, unknown):
+    hosts, groups = ['site-a', 'site-b', 'fe80::1', '2001:db8::2'], ['all', 'pabx', 'ungrouped']
+    assert limit_unknown(limit, hosts, groups) == unknown
