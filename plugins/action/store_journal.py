@@ -11,6 +11,7 @@ __metaclass__ = type
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.digitro.pabx.plugins.module_utils._journal import JournalUnreadable
 from ansible_collections.digitro.pabx.plugins.plugin_utils._store_journal import apply, clear, take
 
 ARGUMENT_SPEC = dict(
@@ -35,6 +36,8 @@ class ActionModule(ActionBase):
                 result.update(changed=False if self._task.check_mode else clear(args['path']))
                 return result
             counts, unanswered = take(args['path'])
+        except JournalUnreadable as exc:  # its text names the file, the line and what to do; never the line
+            raise AnsibleActionFail(str(exc))
         except (IOError, OSError) as exc:
             raise AnsibleActionFail('the wrong-attempt journal %s cannot be %s (%s): check credential_store_journal_file'
                                     % (args['path'], args['state'], exc.strerror or exc))

@@ -28,7 +28,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import binascii
+import errno
 import json
+import math
 import os
 import re
 import threading
@@ -36,6 +38,8 @@ import threading
 KIND_OF = {False: 'devices', True: 'accounts'}
 ROLES = re.compile(r'^(current|new|sent:[0-9]{1,2})$')
 RUN_MARK = re.compile(r'^[0-9a-f]{1,16}$')
+MAX_COUNT = 1000  # far past any PABX's lockout: a larger count is not one a module wrote
+MAX_LINE = 1000  # characters; a module's line is about 120
 UNKNOWN = 'unknown'  # a role a line names that this version does not know: still counted, never tried first
 
 
@@ -119,26 +123,105 @@ def read(path):
 
     ``counts``: the last count of each (kind, number), out lines included. ``unanswered``: per (kind, number),
     the [(run, role)] of the out lines no later line of the same module run answered, oldest first, and that no
-    later count of 0 (a PIN of the entry accepted, by any run) made moot.
+    later count of 0 (a PIN of the entry accepted, by any run) made moot. JournalUnreadable when a line is not a count.
     """
     try:
-        with open(path, 'rb') as handle:
-            lines = handle.read().decode('utf-8', 'replace').splitlines()
+        data = contents(path)
     except (IOError, OSError):
+        data = None
+    if data is None:
         return {}, {}
-    return parse(lines)
+    try:
+        return parse(data.split(b'\n'))
+    except UnreadableLine as exc:
+        raise JournalUnreadable(path, exc.line, exc.reason)
+
+
+def contents(path):
+    """The bytes of the file at ``path``, or None when there is none (IOError/OSError when it cannot be read)."""
+    try:
+        with open(path, 'rb') as handle:
+            return handle.read()
+    except (IOError, OSError) as exc:
+        if exc.errno == errno.ENOENT:
+            return None
+        raise
+
+
+class UnreadableLine(ValueError):
+    """A line that is not a count a module wrote (a hand edit, damage); ``line`` counts from 1."""
+
+    def __init__(self, line, reason):
+        super(UnreadableLine, self).__init__('line %d is %s' % (line, reason))
+        self.line, self.reason = line, reason
+
+
+class JournalUnreadable(ValueError):
+    """The journal file ``path`` holds a line that is not a count; ``journal`` is the file it was taken from, if it was.
+
+    Its text is the whole message for the person: never the line itself (a hand edit could hold anything).
+    """
+
+    def __init__(self, path, line, reason, journal=None):
+        where = ('the wrong-attempt journal %s (credential_store_journal_file)' % path if journal is None else
+                 'the wrong-attempt journal %s, which a load took from %s (credential_store_journal_file),'
+                 % (path, journal))
+        super(JournalUnreadable, self).__init__(
+            '%s cannot be read: line %d is %s. Nothing is sent to the PABX while it cannot be read. Correct that '
+            'line (one JSON object a line, as {"kind": "devices", "number": "1000", "wrong_attempts": 1}) or delete '
+            'that line alone, then run again. Deleting the line or the file loses the wrong-attempt counts they hold, '
+            'and a run could then send wrong PINs the PABX has already counted and lock the target out: each '
+            "target's count can be read at the PABX's console." % (where, line, reason))
+        self.path, self.line = path, line
+
+
+def _whole(value):
+    """``value`` as a count when it is a JSON number that is a whole one from 0 to MAX_COUNT, else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+        return None  # Infinity, NaN, 1e400, 1.5
+    return int(value) if 0 <= value <= MAX_COUNT else None
+
+
+def _item(line):
+    """(entry, count, item) of one line, or raises UnreadableLine's reason as a ValueError."""
+    if isinstance(line, bytes):
+        try:
+            line = line.decode('utf-8')
+        except UnicodeDecodeError:
+            raise ValueError('not UTF-8 text')
+    if len(line) > MAX_LINE:
+        raise ValueError('longer than %d characters' % MAX_LINE)
+    try:
+        item = json.loads(line)
+    except (ValueError, RecursionError):  # RecursionError: brackets nested past Python's stack
+        raise ValueError('not JSON')
+    if not isinstance(item, dict):
+        raise ValueError('not a JSON object')
+    kind, number = item.get('kind'), item.get('number')
+    if kind not in KIND_OF.values() or isinstance(number, bool) or not isinstance(number, (str, int)):
+        raise ValueError('without a kind ("devices" or "accounts") and a number')
+    count = _whole(item.get('wrong_attempts'))
+    if count is None:
+        raise ValueError('without a wrong_attempts count that is a whole number from 0 to %d' % MAX_COUNT)
+    return (kind, str(number)), count, item
 
 
 def parse(lines):
-    """``read``, of the journal's lines."""
+    """``read``, of the journal's lines (text or bytes); UnreadableLine at the first that is not a count.
+
+    None is skipped: a line that cannot be read may be a refusal the PABX counted, and a count lost may be a
+    lockout. Blank lines hold nothing and are passed over (a hand edit that emptied a line).
+    """
     counts, open_outs = {}, {}
     for position, line in enumerate(lines):
+        if not line.strip():
+            continue
         try:
-            item = json.loads(line)
-            entry = (str(item['kind']), str(item['number']))
-            count = int(item['wrong_attempts'])
-        except (ValueError, KeyError, TypeError):
-            continue  # a line cut by a crash: the lines before it still count
+            entry, count, item = _item(line)
+        except ValueError as exc:
+            raise UnreadableLine(position + 1, str(exc))
         counts[entry] = count
         run = item.get('run')
         run = run if isinstance(run, str) and RUN_MARK.match(run) else None

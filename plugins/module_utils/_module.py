@@ -28,7 +28,7 @@ from ansible_collections.digitro.pabx.plugins.module_utils._batch import run_bat
 from ansible_collections.digitro.pabx.plugins.module_utils._entry import describe
 from ansible_collections.digitro.pabx.plugins.module_utils._client import PabxClient, stop_when_orphaned
 from ansible_collections.digitro.pabx.plugins.module_utils._errors import PabxError
-from ansible_collections.digitro.pabx.plugins.module_utils._journal import Journal, read_counts
+from ansible_collections.digitro.pabx.plugins.module_utils._journal import Journal, JournalUnreadable, read_counts
 from ansible_collections.digitro.pabx.plugins.module_utils._progress import ProgressFile
 from ansible_collections.digitro.pabx.plugins.module_utils._validation import check_entry, check_url
 
@@ -206,7 +206,12 @@ class PabxModule(AnsibleModule):
         lock = self._take_lock()
         if self.params.get('journal'):
             # read once the lock is ours: a killed run's module, which held it, may have added to the journal
-            self.journaled = read_counts(self.params['journal'])
+            try:
+                self.journaled = read_counts(self.params['journal'])
+            except JournalUnreadable as exc:  # its text is the whole message, never the line
+                if lock is not None:
+                    lock.close()
+                self.fail_json(msg=str(exc))
         client = self.client()
         stop_when_orphaned(client)
         try:

@@ -229,6 +229,12 @@ def budget_spent(wrong_attempts, max_wrong, unanswered=0):
     unanswered = min(int(unanswered or 0), int(wrong_attempts))
     lost = (' (%d of them out when a run was killed: answers nobody saw, counted as wrong)' % unanswered
             if unanswered else '')
-    return ('%d wrong password(s) sent since it was last known good%s, the budget (digitro_max_wrong_attempts %d): '
+    if unanswered:
+        # the PABX may have accepted those PINs: its own count says which, and the stored PIN may be good
+        return ('%d wrong password(s) sent since it was last known good%s, the budget (digitro_max_wrong_attempts %d): '
+                'look at its count of wrong attempts at the console; if it shows fewer, give the store\'s PIN '
+                '(show_passwords) to resolve_passwords with digitro_reset_attempts=true; otherwise set a PIN at its '
+                'console and tell the store the same way' % (wrong_attempts, lost, max_wrong))
+    return ('%d wrong password(s) sent since it was last known good, the budget (digitro_max_wrong_attempts %d): '
             'set a PIN at its console, then tell the store with resolve_passwords and digitro_reset_attempts=true'
-            % (wrong_attempts, lost, max_wrong))
+            % (wrong_attempts, max_wrong))

@@ -18,7 +18,8 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.digitro.pabx.plugins.module_utils._journal import UNKNOWN, compacted, read
+from ansible_collections.digitro.pabx.plugins.module_utils._journal import (
+    UNKNOWN, JournalUnreadable, UnreadableLine, compacted, contents, parse)
 
 UNANSWERED_KEPT = 10  # per entry; the modules send nothing past the budget, so a store never holds that many
 
@@ -32,20 +33,27 @@ def take(path):
 
     ``counts``: {(kind, number): n} of each entry whose last count is above 0 (a 0 raises no store's count);
     ``unanswered``: {(kind, number): [(run, role)]}, the PINs that were out when their module run was killed
-    (see _journal).
+    (see _journal). JournalUnreadable, with both files as they were, when a line of either is not a count: the
+    person corrects the line in the file the message names, and no copy of it is left behind to fail again.
     """
     taken = taken_path(path)
-    if os.path.exists(path):
-        with open(path, 'rb') as handle:
-            fresh = handle.read()
+    kept, fresh = contents(taken), contents(path)
+    kept_lines = (kept or b'').split(b'\n')
+    try:
+        counts, unanswered = parse(kept_lines + (fresh or b'').split(b'\n'))
+    except UnreadableLine as exc:
+        if exc.line <= len(kept_lines):
+            raise JournalUnreadable(taken, exc.line, exc.reason, journal=path)
+        raise JournalUnreadable(path, exc.line - len(kept_lines), exc.reason)
+    if fresh is not None:
         with open(taken, 'ab') as handle:
-            handle.write(fresh)
+            # a hand-edited taken file may end without a newline: its last line and the first taken stay apart
+            handle.write((b'\n' if kept and not kept.endswith(b'\n') else b'') + fresh)
             handle.flush()
             os.fsync(handle.fileno())
         os.remove(path)  # a module writing now opens the journal by its name: it starts a new one
-    counts, unanswered = read(taken)
     counts = dict((entry, count) for entry, count in counts.items() if count > 0)
-    if os.path.exists(taken):
+    if kept is not None or fresh is not None:
         _replace(taken, compacted(counts, unanswered))
     return counts, unanswered
 

@@ -204,3 +204,25 @@ def test_a_good_entry_whose_new_pin_was_out_when_every_process_died_is_settled_b
     entry, record = site.store()['devices'][device], emulator.state()['devices'][device]
     assert entry['current'] == record['password'] and not entry.get('pending') and not entry.get('quarantined')
     assert entry['wrong_attempts'] == 0 and 'unanswered' not in entry and record['most_in_a_row'] == 0
+
+
+def test_an_unreadable_journal_line_stops_the_run_before_any_request_and_names_the_file(start_emulator, tmp_path):
+    emulator = start_emulator(devices=2, accounts=0, dac_devices=0)
+    site = Site(emulator, tmp_path)
+    assert site.run('import_passwords.yml').returncode == 0
+    device = sorted(emulator.site['devices'])[0]
+    journal = site.store_path + '.journal'
+    good = '{"kind":"devices","number":"%s","wrong_attempts":1}\n' % device
+    with open(journal, 'w') as handle:   # a hand edit: a count no module writes
+        handle.write(good + '{"kind":"devices","number":"%s","wrong_attempts":Infinity}\n' % device)
+    log = RequestLog(emulator)
+    log.skip()
+    failed = site.run('rotate_passwords.yml', {'password_rotation_targets': device})
+    output = failed.stdout + failed.stderr
+    assert failed.returncode != 0 and journal in output and 'line 2 ' in output
+    assert 'Traceback' not in output and 'Infinity' not in output
+    assert not log.wait(lambda e: True, 0)   # nothing reached the PABX
+    with open(journal, 'w') as handle:   # the person removed the line
+        handle.write(good)
+    assert site.run('rotate_passwords.yml', {'password_rotation_targets': device}).returncode == 0
+    assert not os.path.exists(journal + '.taken')   # the save holds its count: nothing is left to fail again

@@ -1,6 +1,10 @@
 """The wrong-attempt journal between runs: taken at a load, cleared after a save, never losing a later line."""
-from ansible_collections.digitro.pabx.plugins.module_utils._journal import Journal
-from ansible_collections.digitro.pabx.plugins.plugin_utils._store_journal import apply, clear, take
+import os
+
+import pytest
+
+from ansible_collections.digitro.pabx.plugins.module_utils._journal import Journal, JournalUnreadable, read_counts
+from ansible_collections.digitro.pabx.plugins.plugin_utils._store_journal import apply, clear, take, taken_path
 
 STORE = {'schema': 2, 'devices': {'1000': {'current': 'x'}, '1001': {'current': 'y', 'wrong_attempts': 1}},
          'accounts': {}}
@@ -26,3 +30,90 @@ def test_take_apply_clear(tmp_path):
 
 def test_counts_of_numbers_the_store_no_longer_has_are_left_out():
     assert apply(STORE, {('devices', '9999'): 2, ('accounts', '1000'): 1}) == STORE
+
+
+GOOD = b'{"kind":"devices","number":"1000","wrong_attempts":1}\n'
+MARK = '583016'  # stands for whatever a hand edit put on a line: never in the message
+BAD_LINES = {
+    'infinity': '{"kind":"devices","number":"%s","wrong_attempts":Infinity}' % MARK,
+    'overflow': '{"kind":"devices","number":"%s","wrong_attempts":1e400}' % MARK,
+    'nan': '{"kind":"devices","number":"%s","wrong_attempts":NaN}' % MARK,
+    'negative': '{"kind":"devices","number":"%s","wrong_attempts":-1}' % MARK,
+    'fraction': '{"kind":"devices","number":"%s","wrong_attempts":1.5}' % MARK,
+    'too_many': '{"kind":"devices","number":"%s","wrong_attempts":1001}' % MARK,
+    'text_count': '{"kind":"devices","number":"%s","wrong_attempts":"2"}' % MARK,
+    'no_count': '{"kind":"devices","number":"%s"}' % MARK,
+    'bool_number': '{"kind":"devices","number":true,"wrong_attempts":1,"note":"%s"}' % MARK,
+    'unknown_kind': '{"kind":"%s","number":"1000","wrong_attempts":1}' % MARK,
+    'not_an_object': '[%s]' % MARK,
+    'not_json': 'wrong_attempts=1 %s' % MARK,
+    'cut': '{"kind":"devices","number":"%s","wrong_' % MARK,
+    'deep': '[' * 200000 + MARK,
+    'huge': '{"kind":"devices","number":"1000","wrong_attempts":1,"pad":"%s%s"}' % (MARK, 'x' * 5000),
+    'not_utf8': b'{"kind":"devices","number":"\xff\xfe%s","wrong_attempts":1}' % MARK.encode(),
+}
+
+
+def write(path, *lines):
+    with open(path, 'wb') as handle:
+        handle.write(b''.join(line if isinstance(line, bytes) else (line + '\n').encode() for line in lines))
+
+
+def content(path):
+    with open(path, 'rb') as handle:
+        return handle.read()
+
+
+def assert_clear_message(exc, path, line):
+    text = str(exc)
+    assert path in text and 'line %d ' % line in text and 'credential_store_journal_file' in text
+    assert 'console' in text and 'loses' in text and MARK not in text and 'Traceback' not in text
+
+
+@pytest.mark.parametrize('kind', sorted(BAD_LINES))
+def test_a_line_that_is_not_a_count_fails_the_take_and_stays_where_it_is_to_be_corrected(tmp_path, kind):
+    path = str(tmp_path / 'pabx1.store.journal')
+    write(path, GOOD, BAD_LINES[kind])
+    before = content(path)
+    with pytest.raises(JournalUnreadable) as caught:
+        take(path)
+    assert_clear_message(caught.value, path, 2)
+    # nothing moved: no copy of the bad line in the taken file to fail every later run
+    assert content(path) == before and not os.path.exists(taken_path(path))
+    with pytest.raises(JournalUnreadable) as caught:  # the modules read the same lines the same way
+        read_counts(path)
+    assert_clear_message(caught.value, path, 2)
+    write(path, GOOD, '')  # the person removed the line (an emptied line holds nothing)
+    assert take(path) == ({('devices', '1000'): 1}, {}) and not os.path.exists(path)
+    assert take(path) == ({('devices', '1000'): 1}, {})
+
+
+def test_a_bad_line_already_in_the_taken_file_is_named_there_and_a_corrected_one_is_taken(tmp_path):
+    path = str(tmp_path / 'pabx1.store.journal')
+    taken = taken_path(path)
+    write(taken, GOOD, BAD_LINES['infinity'])  # left by a version that moved the journal before reading it
+    write(path, b'{"kind":"devices","number":"1001","wrong_attempts":2}\n')
+    with pytest.raises(JournalUnreadable) as caught:
+        take(path)
+    assert_clear_message(caught.value, taken, 2)
+    assert 'which a load took from %s' % path in str(caught.value)
+    assert os.path.exists(path) and content(taken).count(b'\n') == 2  # both left as they were
+    write(taken, GOOD.rstrip(b'\n'))  # corrected, and saved without its last newline
+    assert take(path)[0] == {('devices', '1000'): 1, ('devices', '1001'): 2}
+    assert read_counts(taken) == {('devices', '1000'): 1, ('devices', '1001'): 2}
+
+
+def test_a_bad_line_of_the_journal_is_numbered_in_the_journal_not_after_the_taken_lines(tmp_path):
+    path = str(tmp_path / 'pabx1.store.journal')
+    write(taken_path(path), GOOD, GOOD)
+    write(path, GOOD, GOOD, GOOD, BAD_LINES['overflow'])
+    with pytest.raises(JournalUnreadable) as caught:
+        take(path)
+    assert_clear_message(caught.value, path, 4)
+    assert 'which a load took' not in str(caught.value)
+
+
+def test_a_whole_count_written_as_a_float_still_counts(tmp_path):
+    path = str(tmp_path / 'pabx1.store.journal')
+    write(path, '{"kind":"accounts","number":1234,"wrong_attempts":2.0}')
+    assert take(path) == ({('accounts', '1234'): 2}, {})
