@@ -33,6 +33,7 @@ import json
 import math
 import os
 import re
+import stat
 import threading
 
 KIND_OF = {False: 'devices', True: 'accounts'}
@@ -40,6 +41,7 @@ ROLES = re.compile(r'^(current|new|sent:[0-9]{1,2})$')
 RUN_MARK = re.compile(r'^[0-9a-f]{1,16}$')
 MAX_COUNT = 1000  # far past any PABX's lockout: a larger count is not one a module wrote
 MAX_LINE = 1000  # characters; a module's line is about 120
+MAX_BYTES = 256 << 20  # a journal of ten thousand entries' run is about 5 MiB, and a load compacts it
 UNKNOWN = 'unknown'  # a role a line names that this version does not know: still counted, never tried first
 
 
@@ -78,7 +80,8 @@ class Journal(object):
         with self._lock:
             # opened per line, by path: a journal a later run has taken away is started anew, not written into.
             # One write of one short line with O_APPEND: lines of concurrent writers never interleave.
-            descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            # (O_NONBLOCK: a FIFO put there fails at once instead of blocking the batch)
+            descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, 'O_NONBLOCK', 0), 0o600)
             try:
                 os.write(descriptor, line)
                 if sync:
@@ -138,14 +141,31 @@ def read(path):
 
 
 def contents(path):
-    """The bytes of the file at ``path``, or None when there is none (IOError/OSError when it cannot be read)."""
+    """The bytes of the file at ``path``, or None when there is none (IOError/OSError when it cannot be read).
+
+    Only a regular file of at most MAX_BYTES: a path that leads to a FIFO would block the run for good, and one
+    that leads to a device or an endless file would fill the memory."""
     try:
-        with open(path, 'rb') as handle:
-            return handle.read()
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0))
     except (IOError, OSError) as exc:
         if exc.errno == errno.ENOENT:
             return None
         raise
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, 'it is not a regular file')
+        chunks, size = [], 0
+        while True:
+            chunk = os.read(descriptor, 1 << 20)
+            if not chunk:
+                return b''.join(chunks)
+            size += len(chunk)
+            if size > MAX_BYTES:
+                raise OSError(errno.EFBIG, 'it is larger than %d MiB, far beyond what runs write' % (MAX_BYTES >> 20))
+            chunks.append(chunk)
+    finally:
+        os.close(descriptor)
 
 
 class UnreadableLine(ValueError):

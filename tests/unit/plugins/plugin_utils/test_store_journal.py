@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from ansible_collections.digitro.pabx.plugins.module_utils._journal import Journal, JournalUnreadable, read_counts
+from ansible_collections.digitro.pabx.plugins.module_utils._journal import Journal, JournalUnreadable, contents, read_counts
 from ansible_collections.digitro.pabx.plugins.plugin_utils._store_journal import apply, clear, take, taken_path
 
 STORE = {'schema': 2, 'devices': {'1000': {'current': 'x'}, '1001': {'current': 'y', 'wrong_attempts': 1}},
@@ -117,3 +117,25 @@ def test_a_whole_count_written_as_a_float_still_counts(tmp_path):
     path = str(tmp_path / 'pabx1.store.journal')
     write(path, '{"kind":"accounts","number":1234,"wrong_attempts":2.0}')
     assert take(path) == ({('accounts', '1234'): 2}, {})
+
+
+@pytest.mark.parametrize('kind', ['fifo', 'device'])
+def test_a_journal_that_is_no_regular_file_is_refused_at_once_never_read_for_ever(tmp_path, kind):
+    path = str(tmp_path / 'pabx1.store.journal')
+    if kind == 'fifo':
+        os.mkfifo(path)      # would block an open for reading until a writer comes
+    else:
+        os.symlink('/dev/zero', path)   # would fill the memory
+    with pytest.raises(OSError, match='not a regular file'):
+        take(path)
+    with pytest.raises(OSError, match='not a regular file'):
+        contents(path)
+
+
+def test_a_journal_beyond_any_run_s_size_is_refused(tmp_path, monkeypatch):
+    from ansible_collections.digitro.pabx.plugins.module_utils import _journal
+    monkeypatch.setattr(_journal, 'MAX_BYTES', 1000)
+    path = tmp_path / 'pabx1.store.journal'
+    path.write_bytes(b'x' * 5000)
+    with pytest.raises(OSError, match='larger than'):
+        contents(str(path))
