@@ -8,17 +8,17 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.digitro.pabx.plugins.plugin_utils import _roster
-from ansible_collections.digitro.pabx.plugins.plugin_utils._filters import as_bool, guarded, plain
+from ansible_collections.digitro.pabx.plugins.plugin_utils._filters import as_bool, flag, guarded, plain
 
 
 @guarded
 def dac_roster_check(roster, default_state='logged_in', from_store=True):
-    return _roster.check(plain(roster), str(default_state), as_bool(from_store))
+    return _roster.check(plain(roster), str(default_state), flag(from_store, 'dac_sessions_passwords_from_store'))
 
 
 @guarded
 def dac_roster(roster, store=None, default_state='logged_in', from_store=True, pabx=None):
-    return _roster.batch(plain(roster), plain(store), str(default_state), as_bool(from_store), pabx and str(pabx))
+    return _roster.batch(plain(roster), plain(store), str(default_state), flag(from_store, 'dac_sessions_passwords_from_store'), pabx and str(pabx))
 
 
 @guarded

@@ -66,7 +66,11 @@ def unpacked(value):
 
 
 def as_bool(value):
-    return value if isinstance(value, bool) else str(value).lower() in ('1', 'true', 'yes', 'on')
+    """A yes/no argument of a filter, read as argument specs read one ('y', ' True '); anything else is false."""
+    try:
+        return boolean(value, strict=False)
+    except TypeError:  # an unhashable value
+        return False
 
 
 def flag(value, name):

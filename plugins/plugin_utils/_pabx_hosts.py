@@ -29,11 +29,12 @@ def _setting(variables, name):
 
 
 def _pabx(url):
-    """The PABX a URL names (scheme, host, port), without its path or any user information."""
+    """The PABX a URL names (scheme, host, port, path), without any user information."""
     try:
         parts = urlsplit(url)
-        return '%s://%s:%s' % (parts.scheme.lower(), (parts.hostname or '').lower(),
-                               parts.port or {'https': 443, 'http': 80}.get(parts.scheme.lower(), ''))
+        return '%s://%s:%s%s' % (parts.scheme.lower(), (parts.hostname or '').lower(),
+                                 parts.port or {'https': 443, 'http': 80}.get(parts.scheme.lower(), ''),
+                                 parts.path.rstrip('/'))  # two PABXs may sit behind one gateway, by path
     except ValueError:
         return url
 
@@ -72,13 +73,31 @@ def shared(hosts, hostvars, environment_url=''):
 def limit_unknown(limit, hosts, groups):
     """The plain names of a ``--limit`` that are neither a host nor a group of the inventory (a typo leaves that PABX
     out of the run), in their order. Patterns (wildcards, ``~regex``, ``@file``) are Ansible's to match; a name's
-    subscript (``pabx[0:1]``) and its ``!``/``&`` are left aside; IPv6 addresses are names, as Ansible splits them."""
+    subscript (``pabx[0:1]``) and its ``!``/``&`` are left aside; IPv6 addresses are names, as Ansible splits them;
+    an ``@file``'s lines are read as Ansible reads them (one name or pattern a line, relative to the working
+    directory); a file that cannot be read is Ansible's to report."""
     known = set(hosts) | set(groups)
     unknown = []
     for part in split_host_pattern(limit or ''):
-        for item in split_host_pattern(part):
+        for item in _with_files(split_host_pattern(part)):
             name = re.sub(r'\[[^\]]*\]$', '', item.strip().lstrip('&!'))
             if name and name[0] not in '@~' and not any(c in name for c in '*?') and name not in known \
                     and name not in unknown:
                 unknown.append(name)
     return unknown
+
+
+def _with_files(items):
+    """The items of a limit, each ``@file`` replaced by its lines."""
+    for item in items:
+        if not item.startswith('@'):
+            yield item
+            continue
+        try:
+            with open(item[1:]) as handle:
+                lines = handle.read(1 << 20).splitlines()
+        except (IOError, OSError, UnicodeDecodeError):
+            continue
+        for line in lines:
+            if line.strip():
+                yield line.strip()

@@ -323,6 +323,9 @@ def test_a_dry_run_asked_for_in_a_variable_is_a_dry_run_or_refused_never_ignored
         dry = site.run('rotate_passwords.yml', {'digitro_dry_run': answer})
         assert dry.returncode == 0 and 'dry run' in dry.stdout, (answer, dry.stdout[-3000:])
         assert_fails(site.run('import_passwords.yml', {'digitro_dry_run': answer}), 'digitro_dry_run is set')
+    # an extra var setting the role's own dry run to false does not undo the survey's
+    dry = site.run('rotate_passwords.yml', {'digitro_dry_run': True, 'password_rotation_dry_run': 'false'})
+    assert dry.returncode == 0 and 'dry run' in dry.stdout, dry.stdout[-3000:]
     assert_fails(site.run('import_passwords.yml', {'digitro_dry_run': 'maybe'}),
                  'digitro_dry_run must be true or false')
     assert site.run('rotate_passwords.yml', {'digitro_dry_run': 'maybe'}).returncode != 0

@@ -13,8 +13,9 @@ class Broken(dict):
     ({'a': {'digitro_url': 'https://a'}, 'b': {'digitro_url': 'https://b'}}, '', []),
     ({'a': {}, 'b': {}}, '', []),                                            # no URL at all: the role says so
     ({'a': {}, 'b': {}}, 'https://pabx', ['a and b use one PABX URL']),     # both take DIGITRO_URL
-    ({'a': {'digitro_url': 'https://PABX:443/cti/'}, 'b': {}}, 'https://pabx', ['a and b use one PABX URL']),
+    ({'a': {'digitro_url': 'https://PABX:443/'}, 'b': {}}, 'https://pabx', ['a and b use one PABX URL']),
     ({'a': {'digitro_url': 'https://pabx:8443'}, 'b': {}}, 'https://pabx', []),  # another port: another PABX
+    ({'a': {'digitro_url': 'https://gw/site-a'}, 'b': {'digitro_url': 'https://gw/site-b/'}}, '', []),  # one gateway
     ({'a': {'digitro_url': 'https://x', 'credential_store_path': '/s'},
       'b': {'digitro_url': 'https://y', 'credential_store_path': '/s'}}, '', ['a and b use one credential store (file /s)']),
     ({'a': {'digitro_url': 'https://x', 'credential_store_backend': 'hashi_vault', 'credential_store_hashi_vault_path': 'p'},
@@ -42,3 +43,11 @@ def test_a_url_s_user_information_is_never_shown():
 def test_the_names_of_a_limit_the_inventory_lacks(limit, unknown):
     hosts, groups = ['site-a', 'site-b', 'fe80::1', '2001:db8::2'], ['all', 'pabx', 'ungrouped']
     assert limit_unknown(limit, hosts, groups) == unknown
+
+
+def test_a_limit_file_s_names_are_checked_as_ansible_reads_them(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / 'limit.txt').write_text('site-a\n\npbax2\nsite-*\n')
+    hosts, groups = ['site-a', 'site-b'], ['all', 'pabx']
+    assert limit_unknown('@limit.txt', hosts, groups) == ['pbax2']
+    assert limit_unknown('@missing.txt', hosts, groups) == []  # Ansible's to report
