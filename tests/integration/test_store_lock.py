@@ -229,5 +229,7 @@ def test_two_hosts_sharing_one_store_fail_at_once(start_emulator, tmp_path):
         json.dump(inventory, handle)
     started = time.monotonic()
     run = site.run('audit_passwords.yml')
-    assert run.returncode != 0 and 'two hosts share one credential store' in run.stdout
+    # refused before the play (check_hosts.yml), naming both: the same URL and the same store
+    assert run.returncode != 0 and '%s and pabx2 use one PABX URL' % HOST in run.stdout
+    assert '%s and pabx2 use one credential store' % HOST in run.stdout and 'PLAY [Audit' not in run.stdout
     assert time.monotonic() - started < 120
