@@ -161,3 +161,6 @@ def test_two_pabx_hosts_on_one_pabx_or_one_store_fail_before_anything(run_playbo
     assert run.rc != 0 and 'PLAY [Rotate' not in run.output
     assert 'site-a and site-b use one PABX URL' in run.output
     assert 'site-c and site-d use one credential store (file %s/shared.store)' % tmp_path in run.output
+    limited = run_playbook('playbooks/rotate_passwords.yml', args=('-i', str(inventory), '--limit', 'site-b'),
+                           env={'DIGITRO_URL': 'https://127.0.0.1:9/'})  # a limit does not hide the other host
+    assert limited.rc != 0 and 'site-a and site-b use one PABX URL' in limited.output
