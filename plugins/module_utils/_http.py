@@ -24,6 +24,7 @@ import base64
 import io
 import ipaddress
 import os
+import re
 import select
 import socket
 import ssl
@@ -168,6 +169,170 @@ def final_answer(source, method):
         if not 100 <= response.status < 200:
             return response
         response.fp = None  # the reader is the final answer's too: the interim answer must not close it when dropped
+
+
+# As http.client: a longer status, header, chunk-size or trailer line is refused, and so are more header lines.
+MAX_LINE = 65536
+MAX_FIELDS = 100
+FIELD_NAME = re.compile(r'([\x21-\x39\x3b-\x7e]*):')  # what the email package takes for a field's name
+
+
+def post_answer(reader):
+    """The head of the final answer to a POST read from ``reader`` (a buffered reader of the connection), past every
+    interim 1xx answer, as an Answer whose body is still to be read.
+
+    Read here rather than by http.client, which parses every head with the email package: at thousands of small
+    answers a run that was about a fifth of a module's CPU. The rules are http.client's (the same limits, errors,
+    framing and keep-alive reading); the event stream's GET, one a run, keeps http.client (final_answer)."""
+    while True:
+        version, status = _status_line(reader)
+        fields = _head_fields(reader)
+        if status == 101:
+            raise ProtocolError('Protocol error: the answer was 101 Switching Protocols, which no CTI API sends')
+        if not 100 <= status < 200:
+            return Answer(reader, version, status, fields)
+
+
+def _status_line(reader):
+    """(version 10 or 11, status) of the status line; http.client's errors when it is not one."""
+    line = reader.readline(MAX_LINE + 1)
+    if len(line) > MAX_LINE:
+        raise http_client.LineTooLong('status line')
+    if not line:
+        raise http_client.RemoteDisconnected('Remote end closed connection without response')
+    text = line.decode('iso-8859-1')
+    words = text.split(None, 2)
+    if len(words) < 2 or not words[0].startswith('HTTP/'):
+        raise http_client.BadStatusLine(text)
+    version, status = words[0], words[1]
+    if not (len(status) == 3 and status.isdigit() and status.isascii()) or int(status) < 100:
+        raise http_client.BadStatusLine(text)
+    if version in ('HTTP/1.0', 'HTTP/0.9'):
+        return 10, int(status)
+    if version.startswith('HTTP/1.'):
+        return 11, int(status)
+    raise http_client.UnknownProtocol(version)
+
+
+def _head_fields(reader):
+    """{lower-case name: value} of the header lines up to the blank line (the first of a repeated name). As for
+    http.client, a line that is not a field ends the fields: the lines after it, up to the blank line, are not read
+    as fields."""
+    fields, count, last, ended = {}, 0, None, False  # last: the field a folded line would continue
+    while True:
+        line = reader.readline(MAX_LINE + 1)
+        if len(line) > MAX_LINE:
+            raise http_client.LineTooLong('header line')
+        count += 1
+        if count > MAX_FIELDS:
+            raise http_client.HTTPException('got more than %d headers' % MAX_FIELDS)
+        if line in (b'\r\n', b'\n', b''):
+            return fields
+        if ended:
+            continue
+        text = line.decode('iso-8859-1')
+        if text[:1] in (' ', '\t'):  # an obsolete folded line continues the field before it
+            if last is not None:
+                fields[last] = '%s %s' % (fields[last], text.rstrip('\r\n'))
+            continue
+        match = FIELD_NAME.match(text)
+        if match is None:
+            ended = True
+            continue
+        name, last = match.group(1).lower(), None
+        if name not in fields:
+            fields[name], last = text[match.end():].lstrip(' \t').rstrip('\r\n'), name  # as the email package
+
+
+class Answer(object):
+    """A final answer's status, whether the connection closes after it (``will_close``), and its body, read as it
+    comes with ``read1``; ``length``, the bytes of a Content-Length body not read yet (None for other framings).
+    How the body ends follows http.client: chunked, a Content-Length, or the connection's close."""
+
+    def __init__(self, reader, version, status, fields):
+        self.reader = reader
+        self.status = status
+        self.chunked = fields.get('transfer-encoding', '').lower() == 'chunked'
+        self.length = None
+        length = fields.get('content-length', '').strip()  # digits alone: '+2' or '1_0' read to the close
+        if not self.chunked and length.isdigit() and length.isascii():
+            self.length = int(length)
+        if status in (204, 304):
+            self.length = 0
+        self.will_close = _closes(version, fields) or (not self.chunked and self.length is None)
+        self._chunk_left = None  # bytes left in the current chunk; None before the first and after the last
+        self._ended = False
+
+    def read1(self, size):
+        """At most ``size`` bytes of the body, as many as have arrived (at least one); b'' at its end."""
+        if self._ended:
+            return b''
+        if self.chunked:
+            return self._read1_chunked(size)
+        if self.length is not None:
+            size = min(size, self.length)
+            if not size:
+                self._ended = True
+                return b''
+        data = self.reader.read1(size)
+        if not data:
+            self._ended = True  # the connection closed: the end of a body without a length, else a cut one
+        elif self.length is not None:
+            self.length -= len(data)
+        return data
+
+    def _read1_chunked(self, size):
+        if not self._chunk_left:
+            if self._chunk_left is not None:
+                _exactly(self.reader, 2)  # the line end after a chunk
+            self._chunk_left = _chunk_size(self.reader)
+            if self._chunk_left == 0:
+                _skip_trailer(self.reader)
+                self._ended = True
+                return b''
+        data = self.reader.read1(min(size, self._chunk_left))
+        if not data:
+            raise http_client.IncompleteRead(b'')
+        self._chunk_left -= len(data)
+        return data
+
+
+def _closes(version, fields):
+    """Whether the server closes the connection after this answer (http.client's reading of the head)."""
+    connection = fields.get('connection', '').lower()
+    if version == 11:
+        return 'close' in connection
+    return not (fields.get('keep-alive') or 'keep-alive' in connection
+                or 'keep-alive' in fields.get('proxy-connection', '').lower())
+
+
+def _exactly(reader, size):
+    data = reader.read(size)
+    if len(data) < size:
+        raise http_client.IncompleteRead(data, size - len(data))
+    return data
+
+
+def _chunk_size(reader):
+    line = reader.readline(MAX_LINE + 1)
+    if len(line) > MAX_LINE:
+        raise http_client.LineTooLong('chunk size')
+    try:
+        size = int(line.split(b';', 1)[0], 16)
+    except ValueError:
+        size = -1
+    if size < 0:
+        raise http_client.IncompleteRead(b'')
+    return size
+
+
+def _skip_trailer(reader):
+    while True:
+        line = reader.readline(MAX_LINE + 1)
+        if len(line) > MAX_LINE:
+            raise http_client.LineTooLong('trailer line')
+        if line in (b'\r\n', b'\n', b''):
+            return
 
 
 def has_leftover(reader):
@@ -461,7 +626,7 @@ class ConnectionPool(object):
         try:
             try:
                 sock.sendall(b'%s%d\r\n\r\n%s' % (self._head(path), len(body), body))
-                response = final_answer(_Source(reader), 'POST')
+                response = post_answer(reader)
             except socket.timeout:
                 raise TransportError('Read timed out. (read timeout=%g)' % self.endpoint.timeout, sent=True)
             except BROKEN_ERRORS as exc:

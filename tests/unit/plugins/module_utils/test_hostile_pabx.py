@@ -180,6 +180,18 @@ def test_interim_answers_are_skipped_and_the_next_request_reads_its_own_answer(s
     assert raised.value.status == 403
 
 
+def test_a_chunked_answer_is_read_and_its_connection_kept(scripted):
+    """A PABX (or a proxy before it) may send its answers chunked: the answer is read, and the connection serves the
+    next request (http.client closed its reader at the end of a chunked body, and the check for stray bytes failed)."""
+    def answers(number, body):
+        data = json.dumps({'DISPOSITIVO': body['DISPOSITIVO']}).encode()
+        return [b'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n' % (len(data), data)]
+    RawScript.answers = answers
+    assert scripted.call(_api.VERIFY_PASSWORD, verify_body('100001')) == {_api.DEVICE: '100001'}
+    assert scripted.call(_api.VERIFY_PASSWORD, verify_body('100002')) == {_api.DEVICE: '100002'}
+    assert len(RawScript.received) == 2
+
+
 def test_a_101_answer_is_a_protocol_error_that_may_have_been_processed(scripted):
     RawScript.answers = lambda number, body: [b'HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n']
     with pytest.raises(PabxError) as raised:
