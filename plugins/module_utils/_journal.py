@@ -35,6 +35,7 @@ import os
 import re
 import stat
 import threading
+from json.encoder import encode_basestring_ascii
 
 KIND_OF = {False: 'devices', True: 'accounts'}
 ROLES = re.compile(r'^(current|new|sent:[0-9]{1,2})$')
@@ -95,8 +96,19 @@ class Journal(object):
 
 
 def encoded(item):
-    """One journal line, as bytes."""
-    return (json.dumps(item, separators=(',', ':')) + '\n').encode('utf-8')
+    """One journal line, as bytes: the compact JSON of ``item`` (json.dumps would give the same text).
+
+    Written field by field: a module writes two lines per PIN it sends, and json.dumps was about a tenth of its CPU.
+    """
+    fields = []
+    for name, value in item.items():
+        if isinstance(value, str):
+            fields.append('"%s":%s' % (name, encode_basestring_ascii(value)))
+        elif isinstance(value, int) and not isinstance(value, bool):
+            fields.append('"%s":%d' % (name, value))
+        else:
+            fields.append('"%s":%s' % (name, json.dumps(value, separators=(',', ':'))))
+    return ('{%s}\n' % ','.join(fields)).encode('ascii')
 
 
 def compacted(counts, unanswered):
