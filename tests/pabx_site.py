@@ -49,6 +49,21 @@ class Site:
         return subprocess.Popen(self.command(playbook, variables), cwd=self.workdir, env=self.env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
+    def reimport(self, pins):
+        """What an operator does with PINs read at the console, {(kind, number): PIN}: imports them over what the
+        store has, counts reset (import_passwords with overwrite). The run's return code."""
+        csv_path = os.path.join(self.workdir, 'reimport.csv')
+        with open(csv_path, 'w') as handle:
+            handle.write('kind,number,password\n')
+            for (kind, number), pin in sorted(pins.items()):
+                handle.write('%s,%s,%s\n' % (kind[:-1], number, pin))
+        try:
+            return self.run('import_passwords.yml', {'credential_store_import_csv': csv_path,
+                                                     'credential_store_import_overwrite': True,
+                                                     'credential_store_import_reset_attempts': True}).returncode
+        finally:
+            os.remove(csv_path)
+
     def store(self):
         with open(self.store_path, 'rb') as handle:
             data = handle.read()

@@ -30,7 +30,7 @@ sys.path.insert(0, HERE)
 
 import chaos  # noqa: E402  (tests/chaos/chaos.py: the site, faults and orphan handling)
 
-BUDGET = 2
+BUDGET = chaos.BUDGET
 RUN_VARS = dict(chaos.RUN_VARS, password_audit_max_findings=0, digitro_max_wrong_attempts=BUDGET)
 STEPS = ('rotate', 'faulted', 'check', 'dry', 'audit', 'console', 'resolve', 'kill', 'late', 'concurrent',
          'restart', 'textarea')
@@ -138,15 +138,7 @@ class Schedule(chaos.Chaos):
         """The operator reads the console and imports those PINs (overwriting what the store has for them)."""
         if not self.console:
             return []
-        csv_path = os.path.join(self.workdir, 'resolve.csv')
-        with open(csv_path, 'w') as handle:
-            handle.write('kind,number,password\n')
-            for (kind, number), pin in sorted(self.console.items()):
-                handle.write('%s,%s,%s\n' % (kind[:-1], number, pin))
-        code = self.site.run('import_passwords.yml', {'credential_store_import_csv': csv_path,
-                                                      'credential_store_import_overwrite': True,
-                                                      'credential_store_import_reset_attempts': True}).returncode
-        os.remove(csv_path)
+        code = self.site.reimport(self.console)
         if code == 0:
             self.console.clear()
         return [code]
