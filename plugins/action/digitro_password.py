@@ -4,7 +4,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Run digitro_password only pipelined: its arguments carry passwords and must never be written to a file.
 
-See plugin_utils/_pipelined_action.py for why and how.
+See plugin_utils/_pipelined_action.py for why and how; an empty batch, which sends no password and only
+checks the connection, is checked without a module process (plugin_utils/_connection_check.py).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,4 +15,4 @@ from ansible_collections.digitro.pabx.plugins.plugin_utils._pipelined_action imp
 
 
 class ActionModule(PipelinedModuleAction):
-    pass
+    checks_connection = True  # batch: [] (the rotation's connection check) runs in the worker, without the module

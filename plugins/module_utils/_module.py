@@ -80,6 +80,72 @@ def connection_argspec():
     return copy.deepcopy(dict(CONNECTION_ARGSPEC, **EXECUTION_ARGSPEC))
 
 
+# The module's checks of those options and its client, as functions of the validated options: the password
+# modules' action plugins check the connection in their worker with them (plugin_utils/_connection_check.py).
+UNVERIFIED_WARNING = ('validate_certs is false: the PABX certificate is not verified and the API key could be read by '
+                      'whoever can intercept the connection')
+
+
+def invalid_input(errors):
+    """The message of a module that refuses its input, naming the first ten errors."""
+    shown = errors[:10] + (['... and %d more' % (len(errors) - 10)] if len(errors) > 10 else [])
+    return 'invalid input: ' + '; '.join(shown)
+
+
+class UnreadableCaPath(Exception):
+    """ca_path cannot be read as CA certificates; the text is the whole message (nothing was sent)."""
+
+
+def connection_errors(params):
+    """The errors of the connection and execution options (``params`` as the argument spec gives them), in words."""
+    if not params['url']:
+        errors = ['url is not set: set the PABX host\'s variable digitro_url (or the environment variable '
+                  'DIGITRO_URL, which the collection\'s AWX credential type sets)']
+    else:
+        errors = [check_url('url', params['url'])]
+    if not params['api_key']:
+        errors.append('api_key is not set: set the PABX host\'s variable digitro_api_key (or the environment '
+                      'variable DIGITRO_API_KEY, which the collection\'s AWX credential type sets)')
+    if not 1 <= params['concurrency'] <= CONCURRENCY_MAX:
+        errors.append('concurrency must be between 1 and %d' % CONCURRENCY_MAX)
+    if params['timeout'] <= 0:
+        errors.append('timeout must be greater than 0')
+    if params['rate_limit'] < 0:
+        errors.append('rate_limit must not be negative')
+    if params['breaker_threshold'] < 0:
+        errors.append('breaker_threshold must not be negative')
+    try:
+        contract_of(params)
+    except _api.OverrideError as exc:
+        errors.append('%s (the api_overrides option, digitro_api_overrides or DIGITRO_API_OVERRIDES)' % exc)
+    return [e for e in errors if e]
+
+
+def contract_of(params):
+    """The API contract under the PABX's names (``api_overrides``, else DIGITRO_API_OVERRIDES as strict JSON);
+    raises _api.OverrideError when it is wrong."""
+    overrides = params.get('api_overrides')
+    if overrides is None and os.environ.get(OVERRIDES_ENV):
+        overrides = _api.overrides_from_json(OVERRIDES_ENV, os.environ[OVERRIDES_ENV])
+    return _api.contract(overrides)
+
+
+def make_client(params, contract):
+    """The PabxClient of the options; raises UnreadableCaPath when ``ca_path`` cannot be read (the TLS settings are
+    read here; ssl.SSLError is an OSError). Another such error, without a ca_path, is raised as it is."""
+    try:
+        return PabxClient(params['url'], params['api_key'], validate_certs=params['validate_certs'],
+                          ca_path=params['ca_path'], timeout=params['timeout'], channel_id=params['channel_id'],
+                          concurrency=params['concurrency'], rate_limit=params['rate_limit'],
+                          breaker_threshold=params['breaker_threshold'], contract=contract)
+    except (IOError, OSError, ValueError) as exc:
+        if not params['ca_path']:
+            raise
+        raise UnreadableCaPath('ca_path %s cannot be read as CA certificates (%s): give a PEM file, or a directory of '
+                               'certificates prepared with c_rehash (openssl rehash); nothing was sent'
+                               % (params['ca_path'], getattr(exc, 'strerror', None) or exc))
+
+
 class PabxModule(AnsibleModule):
     """AnsibleModule with the collection's connection options and the single/batch entry forms."""
 
@@ -122,8 +188,7 @@ class PabxModule(AnsibleModule):
         if self.params.get('batch') is not None:
             errors.extend(self._duplicate_errors(entries))
         if errors:
-            shown = errors[:10] + (['... and %d more' % (len(errors) - 10)] if len(errors) > 10 else [])
-            self.fail_json(msg='invalid input: ' + '; '.join(shown))
+            self.fail_json(msg=invalid_input(errors))
         return entries
 
     def entry_errors(self, prefix, entry):
@@ -154,52 +219,20 @@ class PabxModule(AnsibleModule):
         return errors
 
     def _connection_errors(self):
-        if not self.params['url']:
-            errors = ['url is not set: set the PABX host\'s variable digitro_url (or the environment variable '
-                      'DIGITRO_URL, which the collection\'s AWX credential type sets)']
-        else:
-            errors = [check_url('url', self.params['url'])]
-        if not self.params['api_key']:
-            errors.append('api_key is not set: set the PABX host\'s variable digitro_api_key (or the environment '
-                          'variable DIGITRO_API_KEY, which the collection\'s AWX credential type sets)')
-        if not 1 <= self.params['concurrency'] <= CONCURRENCY_MAX:
-            errors.append('concurrency must be between 1 and %d' % CONCURRENCY_MAX)
-        if self.params['timeout'] <= 0:
-            errors.append('timeout must be greater than 0')
-        if self.params['rate_limit'] < 0:
-            errors.append('rate_limit must not be negative')
-        if self.params['breaker_threshold'] < 0:
-            errors.append('breaker_threshold must not be negative')
-        try:
-            self.contract()
-        except _api.OverrideError as exc:
-            errors.append('%s (the api_overrides option, digitro_api_overrides or DIGITRO_API_OVERRIDES)' % exc)
-        return [e for e in errors if e]
+        return connection_errors(self.params)
 
     def contract(self):
         """The API contract under the PABX's names (``api_overrides``); raises _api.OverrideError when it is wrong."""
-        overrides = self.params.get('api_overrides')
-        if overrides is None and os.environ.get(OVERRIDES_ENV):
-            overrides = _api.overrides_from_json(OVERRIDES_ENV, os.environ[OVERRIDES_ENV])
-        return _api.contract(overrides)
+        return contract_of(self.params)
 
     # -- run -----------------------------------------------------------------------------------
     def client(self):
-        p = self.params
-        if not p['validate_certs']:
-            self.warn('validate_certs is false: the PABX certificate is not verified and the API key '
-                      'could be read by whoever can intercept the connection')
+        if not self.params['validate_certs']:
+            self.warn(UNVERIFIED_WARNING)
         try:
-            return PabxClient(p['url'], p['api_key'], validate_certs=p['validate_certs'], ca_path=p['ca_path'],
-                              timeout=p['timeout'], channel_id=p['channel_id'], concurrency=p['concurrency'],
-                              rate_limit=p['rate_limit'], breaker_threshold=p['breaker_threshold'],
-                              contract=self.contract())
-        except (IOError, OSError, ValueError) as exc:  # the TLS settings are read here (ssl.SSLError is an OSError)
-            if not p['ca_path']:
-                raise
-            self.fail_json(msg='ca_path %s cannot be read as CA certificates (%s): give a PEM file, or a directory of '
-                               'certificates prepared with c_rehash (openssl rehash); nothing was sent'
-                               % (p['ca_path'], getattr(exc, 'strerror', None) or exc))
+            return make_client(self.params, self.contract())
+        except UnreadableCaPath as exc:
+            self.fail_json(msg=str(exc))
 
     def run(self, entries, worker):
         """Run ``worker(client, entry)`` over the entries on one client; the per-entry results."""

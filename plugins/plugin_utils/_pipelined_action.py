@@ -13,7 +13,9 @@ The action plugins of ``digitro_password``, ``digitro_user_validate`` and ``digi
 are this class under the module's name: it turns the connection's ``pipelining`` option on for
 the task, refuses the task (before anything is transferred) when Ansible would still not
 pipeline, and otherwise runs the module as ``ansible.builtin.normal`` does; but never for a job
-whose ansible-playbook process is gone (``_controller_watch.py``).
+whose ansible-playbook process is gone (``_controller_watch.py``). A ``digitro_password`` task with
+``batch: []``, which only checks the connection, is checked here without a module process
+(``_connection_check.py``).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -26,6 +28,7 @@ from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.plugins.action import ActionBase
 from ansible.utils.vars import merge_hash
 
+from ansible_collections.digitro.pabx.plugins.plugin_utils._connection_check import check_connection, is_connection_check
 from ansible_collections.digitro.pabx.plugins.plugin_utils._controller_watch import (
     ControllerWatch, controller_gone, controller_pid, gone_message)
 from ansible_collections.digitro.pabx.plugins.plugin_utils._progress_display import (
@@ -44,6 +47,8 @@ class PipelinedModuleAction(ActionBase):
 
     _supports_check_mode = True
     _supports_async = True  # accepted here only to refuse it below with a message that says why
+    # True for digitro_password, whose empty batch is the rotation's connection check (plugin_utils/_connection_check.py)
+    checks_connection = False
 
     def run(self, tmp=None, task_vars=None):
         del tmp  # no longer has any effect (as in ansible.builtin.normal)
@@ -62,6 +67,10 @@ class PipelinedModuleAction(ActionBase):
             controller = controller_pid()
             if controller_gone(controller):
                 raise AnsibleActionFail(gone_message(self._module_fqcn()))
+            if self._checks_here():
+                self._progress_interval(task_vars or {})  # a wrong one still fails here, before anything is staged
+                with ControllerWatch(controller):
+                    return merge_hash(result, check_connection(args, self._module_environment()))
             with self._progress_watch(args, task_vars or {}), ControllerWatch(controller):
                 done = self._execute_module(module_args=args, task_vars=task_vars, wrap_async=wrap_async)
             if isinstance(self._task.args.get('batch'), str) and isinstance(done.get('results'), list):
@@ -73,6 +82,21 @@ class PipelinedModuleAction(ActionBase):
             undo()
             # remove a temporary directory Ansible made (it holds no module file), also after a failure
             self._remove_tmp_path(self._connection._shell.tmpdir)
+
+    def _checks_here(self):
+        """True when the task only checks the connection (``batch: []``, plugin_utils/_connection_check.py) and its
+        module would run here, on the controller, as this user: the worker checks it, without a module process."""
+        connection = self._connection
+        return (self.checks_connection and is_connection_check(self._task.args)
+                and getattr(connection, 'transport', None) == 'local'
+                and connection.become is None and not getattr(self._play_context, 'become', False))
+
+    def _module_environment(self):
+        """The task's ``environment``, which the module's process would have over this one's."""
+        environment = {}
+        if self._task.environment:
+            self._compute_environment_string(environment)
+        return environment
 
     def _with_connection(self, task_vars):
         """The task's arguments, with each connection option it does not set taken from the PABX host's variable
@@ -97,16 +121,20 @@ class PipelinedModuleAction(ActionBase):
                                     'digitro.pabx.rotation_batch filter gives it)' % self._module_fqcn())
         return batch
 
-    def _progress_watch(self, args, task_vars):
-        """Shows the batch's progress while the module runs (plugin_utils/_progress_display.py)."""
+    def _progress_interval(self, task_vars):
+        """``digitro_progress_interval`` in seconds; fails the task, naming it, when it is not one."""
         value = task_vars.get(INTERVAL_VARIABLE)
         if self._templar is not None:  # None where the action is built by hand (tests)
             value = self._templar.template(value)
         try:
-            interval = interval_of(value)
+            return interval_of(value)
         except (TypeError, ValueError):
             raise AnsibleActionFail('%s must be 0 (no progress) or a number of seconds from 1 to 3600, not %r'
                                     % (INTERVAL_VARIABLE, value))
+
+    def _progress_watch(self, args, task_vars):
+        """Shows the batch's progress while the module runs (plugin_utils/_progress_display.py)."""
+        interval = self._progress_interval(task_vars)
         connection = getattr(self._connection, '_load_name', None) or getattr(self._connection, 'transport', None)
         return ProgressWatch(args, connection, task_vars.get('inventory_hostname', 'localhost'),
                              self._module_fqcn().rsplit('.', 1)[-1], interval)

@@ -1,0 +1,177 @@
+"""The rotation's connection check (digitro_password with batch: []) runs in the action's worker, without a module
+process, and answers as the module does: the same messages, warnings and result, and the same failures before
+anything is staged."""
+import json
+import os
+import stat
+import sys
+
+from conftest import API_KEY
+from pabx_site import Site
+from tls import make_certificate
+
+CHECK = 'digitro.pabx.password_rotation : Check that the PABX answers before anything is staged'
+
+# Each case runs twice: batch: [] (checked in the worker) and batch: '[]' (its JSON text: the module, as before).
+PLAYBOOK = '''---
+- name: Check the connection in the worker and by the module
+  hosts: localhost
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: "{{ interpreter }}"
+  tasks:
+    - name: In the worker
+      digitro.pabx.digitro_password:
+        batch: []
+        url: "{{ item.url | default(omit) }}"
+        api_key: "{{ item.api_key | default(omit) }}"
+        ca_path: "{{ item.ca_path | default(omit) }}"
+        validate_certs: "{{ item.validate_certs | default(omit) }}"
+        timeout: "{{ item.timeout | default(omit) }}"
+      environment: "{{ item.env | default({}) }}"
+      loop: "{{ cases }}"
+      register: worker
+      ignore_errors: true
+
+    - name: By the module
+      digitro.pabx.digitro_password:
+        batch: '[]'
+        url: "{{ item.url | default(omit) }}"
+        api_key: "{{ item.api_key | default(omit) }}"
+        ca_path: "{{ item.ca_path | default(omit) }}"
+        validate_certs: "{{ item.validate_certs | default(omit) }}"
+        timeout: "{{ item.timeout | default(omit) }}"
+      environment: "{{ item.env | default({}) }}"
+      loop: "{{ cases }}"
+      register: module
+      ignore_errors: true
+
+    - name: Save the results for the test
+      ansible.builtin.copy:
+        content: "{{ {'worker': worker.results, 'module': module.results} | to_json }}"
+        dest: "{{ result_file }}"
+        mode: "0600"
+'''
+
+# A Python that notes each module it is given (by name only: the module's arguments are never written) and runs it.
+INTERPRETER = '''#!%s
+import subprocess, sys
+code = sys.stdin.buffer.read()
+if b'digitro_password' in code:
+    with open(%r, 'a') as log:
+        log.write('digitro_password\\n')
+sys.exit(subprocess.run([%r] + sys.argv[1:], input=code).returncode)
+'''
+
+COMPARED = ('failed', 'msg', 'status', 'changed', 'results', 'summary', 'warnings')
+
+
+def _interpreter(tmp_path):
+    log = str(tmp_path / 'module-runs.log')
+    path = tmp_path / 'python-that-notes'
+    path.write_text(INTERPRETER % (sys.executable, log, sys.executable))
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return str(path), log
+
+
+def _runs(log):
+    if not os.path.exists(log):
+        return 0
+    with open(log) as handle:
+        return len(handle.read().split())
+
+
+def test_the_check_runs_no_module_and_answers_as_the_module(start_emulator, run_playbook, tmp_path):
+    cert, key = make_certificate(tmp_path)
+    emulator, secure = start_emulator(devices=2, accounts=0, dac_devices=0), start_emulator(tls=(cert, key))
+    not_pem = tmp_path / 'not-a-certificate.txt'
+    not_pem.write_text('hello')
+    cases = [
+        dict(url=emulator.url, api_key=API_KEY),                                      # answers
+        dict(env=dict(DIGITRO_URL=emulator.url, DIGITRO_API_KEY=API_KEY)),            # the env fallbacks
+        dict(url=emulator.url, api_key='not-the-key'),                                # HTTP 401
+        dict(url='http://127.0.0.1:9', api_key=API_KEY),                              # nobody there
+        dict(env=dict(DIGITRO_URL='', DIGITRO_API_KEY='')),                           # not set
+        dict(url='http://user:s3cr3t@127.0.0.1:9', api_key=API_KEY),                  # userinfo, never echoed
+        dict(url=secure.url, api_key=API_KEY),                                        # self-signed: refused
+        dict(url=secure.url, api_key=API_KEY, ca_path=cert),                          # trusted
+        dict(url=secure.url, api_key=API_KEY, ca_path=str(not_pem)),                  # not a certificate
+        dict(url=secure.url, api_key=API_KEY, validate_certs=False),                  # warned
+        dict(url=emulator.url, api_key=API_KEY, timeout='soon'),                      # the argument spec's own message
+        dict(url=emulator.url, api_key=API_KEY, env=dict(DIGITRO_API_OVERRIDES='{not json')),
+    ]
+    interpreter, log = _interpreter(tmp_path)
+    playbook = tmp_path / 'check.yml'
+    playbook.write_text(PLAYBOOK)
+    run = run_playbook(str(playbook), dict(cases=cases, interpreter=interpreter))
+    assert run.rc == 0 and run.result, run.output[-3000:]
+    assert _runs(log) == len(cases)  # the JSON text's tasks only: batch: [] started no module process
+    for case, worker, module in zip(cases, run.result['worker'], run.result['module']):
+        assert 'Traceback' not in json.dumps(worker)
+        if isinstance(module.get('results'), str):  # a batch given as text gets its results as text
+            module['results'] = json.loads(module['results'])
+        assert dict((k, worker.get(k)) for k in COMPARED) == dict((k, module.get(k)) for k in COMPARED), case
+    worker = run.result['worker']
+    assert [bool(r.get('failed')) for r in worker] == [False, False, True, True, True, True, True, False, True, False,
+                                                       True, True]
+    assert worker[0]['results'] == [] and worker[0]['summary'] == {} and worker[0]['changed'] is False
+    assert 'HTTP 401' in worker[2]['msg'] and 'check api_key' in worker[2]['msg']
+    assert 'url is not set' in worker[4]['msg'] and 'api_key is not set' in worker[4]['msg']
+    assert 'must not carry a user name or password' in worker[5]['msg']
+    assert 'certificate' in worker[6]['msg'].lower() and 'ca_path' in worker[6]['msg']
+    assert 'ca_path %s cannot be read as CA certificates' % not_pem in worker[8]['msg']
+    assert 'validate_certs is false' in run.output
+    assert 'DIGITRO_API_OVERRIDES' in worker[11]['msg']
+    answers = json.dumps([dict((k, r.get(k)) for k in COMPARED) for r in worker])  # the items hold them: not those
+    for secret in ('not-the-key', API_KEY, 's3cr3t'):
+        assert secret not in answers
+
+
+def _rotation_site(start_emulator, tmp_path, env=None, **emulator_settings):
+    emulator = start_emulator(devices=30, accounts=2, dac_devices=0, **emulator_settings)
+    site = Site(emulator, tmp_path)
+    site.env.update(env or {})
+    done = site.run('import_passwords.yml')
+    assert done.returncode == 0, done.stdout[-3000:]
+    return site
+
+
+def _store_bytes(site):
+    with open(site.store_path, 'rb') as handle:
+        return handle.read()
+
+
+def _fails_at_the_check(site, expected, variables=None):
+    before = _store_bytes(site)
+    run = site.run('rotate_passwords.yml', variables)
+    output = run.stdout + run.stderr
+    assert run.returncode != 0
+    failed_task = output[:output.index('fatal: ')].rsplit('TASK [', 1)[1].split(']', 1)[0]
+    assert failed_task == CHECK, output[-3000:]
+    assert expected in output, output[-3000:]
+    assert 'Traceback' not in output and 'not-the-key' not in output and API_KEY not in output
+    assert _store_bytes(site) == before  # nothing staged
+    assert 'op_verifica-senha' not in site.emulator.state()['stats'] and site.mismatched() == []
+
+
+def test_a_rotation_with_a_wrong_key_or_url_fails_at_the_check(start_emulator, tmp_path):
+    site = _rotation_site(start_emulator, tmp_path)
+    site.env['DIGITRO_API_KEY'] = 'not-the-key'
+    _fails_at_the_check(site, 'check api_key')
+    site.env.update(DIGITRO_API_KEY=API_KEY, DIGITRO_URL='http://127.0.0.1:9')
+    _fails_at_the_check(site, 'Could not open the event channel at http://127.0.0.1:9')
+    del site.env['DIGITRO_URL']
+    _fails_at_the_check(site, 'url is not set: set the PABX host\'s variable digitro_url')
+
+
+def test_a_rotation_with_an_unreadable_ca_path_fails_at_the_check(start_emulator, tmp_path):
+    cert, key = make_certificate(tmp_path)
+    site = _rotation_site(start_emulator, tmp_path, env={'DIGITRO_CA_PATH': cert}, tls=(cert, key))
+    not_pem = tmp_path / 'not-a-certificate.txt'
+    not_pem.write_text('hello')
+    site.env['DIGITRO_CA_PATH'] = str(not_pem)
+    _fails_at_the_check(site, 'ca_path %s cannot be read as CA certificates' % not_pem)
+    site.env['DIGITRO_CA_PATH'] = cert  # and with the certificate, the rotation goes on past the check
+    run = site.run('rotate_passwords.yml')
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert site.mismatched() == [] and site.emulator.state()['stats']['op_altera-senha'] == 32
