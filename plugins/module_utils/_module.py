@@ -164,6 +164,7 @@ class PabxModule(AnsibleModule):
                 batch_options[name]['required'] = True
             batch_options.update(copy.deepcopy(batch_only_options or {}))
             spec['batch'] = dict(type='list', elements='dict', options=batch_options)
+            spec['echo_numbers'] = dict(type='bool', default=True)  # doc fragment digitro.pabx.batch
             kwargs.update(mutually_exclusive=[['batch', name] for name in entry_options],
                           required_one_of=[['batch', entry_required[0]]])
         super(PabxModule, self).__init__(argument_spec=spec, **kwargs)
@@ -315,7 +316,7 @@ class PabxModule(AnsibleModule):
         else:
             # a routine success says all in its status, so its words are left out (a failure keeps them)
             outcome = {}
-            results = [slim(r) for r in results]
+            results = [slim(r, self.params.get('echo_numbers', True)) for r in results]
         outcome.update(changed=any(r['changed'] for r in results), results=results, summary=summary,
                        invocation=self._invocation())
         if diff_lines is not None and self._diff:
@@ -346,11 +347,15 @@ class PabxModule(AnsibleModule):
 ROUTINE = ('changed', 'unchanged', 'would_change', 'valid')
 
 
-def slim(result):
-    """A batch entry's result without the words that repeat its status (thousands of them add up)."""
+def slim(result, numbers=True):
+    """A batch entry's result without the words that repeat its status (thousands of them add up), and without its
+    numbers unless ``numbers``: the results are in batch order, and a number that equals a PIN of the batch is
+    masked, which at thousands of entries costs Ansible's masking about half a second and shows which numbers are
+    someone's PIN (the ``echo_numbers`` option)."""
     if result.get('failed') or result.get('status') not in ROUTINE:
         return result
-    return dict((k, v) for k, v in result.items() if k not in ('target', 'msg'))
+    left_out = ('target', 'msg') if numbers else ('target', 'msg') + NUMBER_FIELDS
+    return dict((k, v) for k, v in result.items() if k not in left_out)
 
 
 def occurring_values(data, values):

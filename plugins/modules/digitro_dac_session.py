@@ -23,6 +23,7 @@ author:
 extends_documentation_fragment:
   - digitro.pabx.connection
   - digitro.pabx.execution
+  - digitro.pabx.batch
   - digitro.pabx.attributes
 attributes:
   check_mode:
@@ -150,10 +151,14 @@ results:
   elements: dict
   contains:
     device:
-      description: The entry's device.
+      description:
+        - The entry's device.
+        - Left out of the entries that simply succeeded when O(echo_numbers=false) (the results are in batch order).
       type: str
     account:
-      description: The entry's agent.
+      description:
+        - The entry's agent.
+        - Left out of the entries that simply succeeded when O(echo_numbers=false).
       type: str
     target:
       description: The agent and device, in words.

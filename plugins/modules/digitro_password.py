@@ -34,6 +34,7 @@ author:
 extends_documentation_fragment:
   - digitro.pabx.connection
   - digitro.pabx.execution
+  - digitro.pabx.batch
   - digitro.pabx.budget
   - digitro.pabx.attributes
 attributes:
@@ -177,11 +178,15 @@ results:
   elements: dict
   contains:
     device:
-      description: The entry's device.
+      description:
+        - The entry's device.
+        - Left out of the entries that simply succeeded when O(echo_numbers=false) (the results are in batch order).
       type: str
       sample: "1000"
     account:
-      description: The entry's account, when it has one.
+      description:
+        - The entry's account, when it has one.
+        - Left out of the entries that simply succeeded when O(echo_numbers=false).
       type: str
       returned: when the entry has an account
       sample: "2000"

@@ -25,6 +25,7 @@ author:
 extends_documentation_fragment:
   - digitro.pabx.connection
   - digitro.pabx.execution
+  - digitro.pabx.batch
   - digitro.pabx.budget
   - digitro.pabx.attributes
 attributes:
@@ -142,10 +143,14 @@ results:
   elements: dict
   contains:
     device:
-      description: The entry's device.
+      description:
+        - The entry's device.
+        - Left out of the entries that simply succeeded when O(echo_numbers=false) (the results are in batch order).
       type: str
     account:
-      description: The entry's account.
+      description:
+        - The entry's account.
+        - Left out of the entries that simply succeeded when O(echo_numbers=false).
       type: str
     target:
       description: The account and device, in words.

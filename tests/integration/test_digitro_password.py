@@ -93,3 +93,17 @@ def test_environment_fallback(emulator, run_playbook):
                        dict(device=number, device_password=pin, new_password='246813'),
                        env={'DIGITRO_URL': emulator.url, 'DIGITRO_API_KEY': API_KEY})
     assert run.result['status'] == 'changed', run.output
+
+
+def test_numbers_left_out_of_routine_results_are_not_masked(emulator, connection, run_playbook):
+    """A new PIN that equals another entry's number: echoed, that number is masked, which shows a reader that it is
+    someone's PIN; with echo_numbers false the routine results name no number (they are in batch order)."""
+    (first, first_pin), (second, second_pin) = seeded(emulator, count=2)
+    batch = [dict(device=first, device_password=first_pin, new_password=second),
+             dict(device=second, device_password=second_pin, new_password='680235')]
+    echoed = run_playbook(PLAYBOOK, dict(connection, password_batch=batch), check=True)
+    assert echoed.result['results'][1]['device'] == 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER', echoed.output
+    quiet = run_playbook(PLAYBOOK, dict(connection, password_batch=batch, echo_numbers=False), check=True)
+    assert quiet.result['summary'] == {'would_change': 2}, quiet.output
+    assert [sorted(r) for r in quiet.result['results']] == [['changed', 'failed', 'holds', 'sent', 'status',
+                                                             'wrong_attempts']] * 2
