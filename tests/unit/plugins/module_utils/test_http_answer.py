@@ -22,8 +22,11 @@ def _outcome(read_answer, data):
             chunks.append(chunk)
         if answer.length:
             raise http_client.IncompleteRead(b'', answer.length)  # as read_body
-        # http.client closes the reader at the end of a chunked body or at the connection's close: nothing to compare
-        return answer.status, b''.join(chunks), answer.will_close, None if reader.closed else reader.read()
+        try:
+            leftover = reader.read()
+        except ValueError:  # http.client closes the reader at the end of a chunked body or at the close: none to compare
+            leftover = None
+        return answer.status, b''.join(chunks), answer.will_close, leftover
     except (http_client.HTTPException, ProtocolError) as exc:
         return type(exc)
 
