@@ -22,6 +22,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import sys
 
 from ansible import constants as C
 from ansible.errors import AnsibleActionFail, AnsibleError
@@ -67,7 +68,7 @@ class PipelinedModuleAction(ActionBase):
             controller = controller_pid()
             if controller_gone(controller):
                 raise AnsibleActionFail(gone_message(self._module_fqcn()))
-            if self._checks_here():
+            if self._checks_here(task_vars or {}):
                 self._progress_interval(task_vars or {})  # a wrong one still fails here, before anything is staged
                 with ControllerWatch(controller):
                     return merge_hash(result, check_connection(args, self._module_environment()))
@@ -83,13 +84,27 @@ class PipelinedModuleAction(ActionBase):
             # remove a temporary directory Ansible made (it holds no module file), also after a failure
             self._remove_tmp_path(self._connection._shell.tmpdir)
 
-    def _checks_here(self):
+    def _checks_here(self, task_vars):
         """True when the task only checks the connection (``batch: []``, plugin_utils/_connection_check.py) and its
-        module would run here, on the controller, as this user: the worker checks it, without a module process."""
+        module would run here, on the controller, as this user, with this Python: the worker checks it, without a
+        module process. Elsewhere (another host, another user, another interpreter, which may not even start) the
+        module runs, so that whatever would stop the rotation's module stops the check, before anything is staged."""
         connection = self._connection
         return (self.checks_connection and is_connection_check(self._task.args)
                 and getattr(connection, 'transport', None) == 'local'
-                and connection.become is None and not getattr(self._play_context, 'become', False))
+                and connection.become is None and not getattr(self._play_context, 'become', False)
+                and self._module_interpreter(task_vars) == sys.executable)
+
+    def _module_interpreter(self, task_vars):
+        """The Python a module of this task would run with, as a host variable names it (the implicit localhost's
+        is this process's); None when Ansible would discover one."""
+        variables = task_vars
+        if self._task.delegate_to:
+            variables = (task_vars.get('ansible_delegated_vars') or {}).get(self._task.delegate_to) or {}
+        interpreter = variables.get('ansible_python_interpreter')
+        if interpreter is not None and self._templar is not None:
+            interpreter = self._templar.template(interpreter)
+        return interpreter
 
     def _module_environment(self):
         """The task's ``environment``, which the module's process would have over this one's."""

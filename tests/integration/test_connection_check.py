@@ -3,8 +3,6 @@ process, and answers as the module does: the same messages, warnings and result,
 anything is staged."""
 import json
 import os
-import stat
-import sys
 
 from conftest import API_KEY
 from pabx_site import Site
@@ -17,8 +15,6 @@ PLAYBOOK = '''---
 - name: Check the connection in the worker and by the module
   hosts: localhost
   gather_facts: false
-  vars:
-    ansible_python_interpreter: "{{ interpreter }}"
   tasks:
     - name: In the worker
       digitro.pabx.digitro_password:
@@ -53,25 +49,25 @@ PLAYBOOK = '''---
         mode: "0600"
 '''
 
-# A Python that notes each module it is given (by name only: the module's arguments are never written) and runs it.
-INTERPRETER = '''#!%s
-import subprocess, sys
-code = sys.stdin.buffer.read()
-if b'digitro_password' in code:
+# Noted by every Python process started with it on PYTHONPATH: a module process (its code on standard input,
+# AnsiballZ) writes its module's name (never its arguments); ansible-playbook and its workers write nothing.
+SITECUSTOMIZE = '''import sys
+if sys.argv[:1] in ([''], ['-']):
     with open(%r, 'a') as log:
-        log.write('digitro_password\\n')
-sys.exit(subprocess.run([%r] + sys.argv[1:], input=code).returncode)
+        log.write('module\\n')
 '''
+
 
 COMPARED = ('failed', 'msg', 'status', 'changed', 'results', 'summary', 'warnings')
 
 
-def _interpreter(tmp_path):
+def _noting_modules(tmp_path):
+    """(PYTHONPATH, log) under which each module process notes itself in the log."""
     log = str(tmp_path / 'module-runs.log')
-    path = tmp_path / 'python-that-notes'
-    path.write_text(INTERPRETER % (sys.executable, log, sys.executable))
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    return str(path), log
+    directory = tmp_path / 'noting'
+    directory.mkdir()
+    (directory / 'sitecustomize.py').write_text(SITECUSTOMIZE % log)
+    return str(directory), log
 
 
 def _runs(log):
@@ -100,10 +96,10 @@ def test_the_check_runs_no_module_and_answers_as_the_module(start_emulator, run_
         dict(url=emulator.url, api_key=API_KEY, timeout='soon'),                      # the argument spec's own message
         dict(url=emulator.url, api_key=API_KEY, env=dict(DIGITRO_API_OVERRIDES='{not json')),
     ]
-    interpreter, log = _interpreter(tmp_path)
+    pythonpath, log = _noting_modules(tmp_path)
     playbook = tmp_path / 'check.yml'
     playbook.write_text(PLAYBOOK)
-    run = run_playbook(str(playbook), dict(cases=cases, interpreter=interpreter))
+    run = run_playbook(str(playbook), dict(cases=cases), env={'PYTHONPATH': pythonpath})
     assert run.rc == 0 and run.result, run.output[-3000:]
     assert _runs(log) == len(cases)  # the JSON text's tasks only: batch: [] started no module process
     for case, worker, module in zip(cases, run.result['worker'], run.result['module']):
@@ -175,3 +171,16 @@ def test_a_rotation_with_an_unreadable_ca_path_fails_at_the_check(start_emulator
     run = site.run('rotate_passwords.yml')
     assert run.returncode == 0, run.stdout[-3000:]
     assert site.mismatched() == [] and site.emulator.state()['stats']['op_altera-senha'] == 32
+
+
+def test_a_rotation_whose_module_cannot_start_fails_at_the_check(start_emulator, tmp_path):
+    """localhost names a Python that does not exist: the rotation's module cannot run, so neither may its check
+    pass (it did in the worker, and the rotation staged and saved PINs it never sent)."""
+    site = _rotation_site(start_emulator, tmp_path)
+    with open(site.inventory) as handle:
+        inventory = json.load(handle)
+    inventory['all'] = {'hosts': {'localhost': {'ansible_connection': 'local',
+                                                'ansible_python_interpreter': '/nonexistent/python3'}}}
+    with open(site.inventory, 'w') as handle:
+        json.dump(inventory, handle)
+    _fails_at_the_check(site, '/nonexistent/python3')

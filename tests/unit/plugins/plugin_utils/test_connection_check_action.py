@@ -1,6 +1,7 @@
 """digitro_password with batch: [] (the rotation's connection check) is checked in the action's worker against the
 PABX, without a module process (plugin_utils/_connection_check.py); every other task runs its module as before."""
 import os
+import sys
 from unittest import mock
 
 import pytest
@@ -47,12 +48,16 @@ class Action(ActionModule):
     """digitro_password's action with what surrounds it in Ansible replaced: it records the module runs it starts."""
 
     def __init__(self, args, environment=None):  # pylint: disable=super-init-not-called
-        self._task = mock.Mock(async_val=0, args=args, environment=environment,
+        self._task = mock.Mock(async_val=0, args=args, environment=environment, delegate_to=None,
                                resolved_action='digitro.pabx.digitro_password')
         self._connection = LocalConnection()
         self._play_context = mock.Mock(become=False)
         self._templar = mock.Mock(template=lambda value: value)
         self.runs = []
+
+    def run(self, tmp=None, task_vars=None):
+        # the implicit localhost's interpreter is this process's, unless a test says otherwise
+        return super(Action, self).run(tmp, dict({'ansible_python_interpreter': sys.executable}, **(task_vars or {})))
 
     def _is_pipelining_enabled(self, module_style, wrap_async=False):
         return True
@@ -138,6 +143,24 @@ def test_an_empty_batch_elsewhere_or_as_another_user_runs_the_module():
     become._connection.become = mock.Mock(pipelining=True)
     for action in (remote, become):
         assert action.run(task_vars={})['ran'] == 'module' and len(action.runs) == 1
+
+
+def test_an_empty_batch_for_another_interpreter_runs_the_module(pabx):
+    """A module that would run with another Python (which may not even start) runs: whatever stops the rotation's
+    module must stop its check, before anything is staged."""
+    args = {'batch': [], 'url': pabx.url, 'api_key': API_KEY}
+    other = Action(dict(args))
+    assert other.run(task_vars={'ansible_python_interpreter': '/nonexistent/python3'})['ran'] == 'module'
+    discovered = Action(dict(args))
+    assert discovered.run(task_vars={'ansible_python_interpreter': None})['ran'] == 'module'
+    delegated = Action(dict(args))
+    delegated._task.delegate_to = 'localhost'
+    assert delegated.run(task_vars={'ansible_delegated_vars': {'localhost': {
+        'ansible_python_interpreter': sys.executable}}}) == CHECKED and delegated.runs == []
+    elsewhere = Action(dict(args))
+    elsewhere._task.delegate_to = 'localhost'
+    assert elsewhere.run(task_vars={'ansible_delegated_vars': {'localhost': {
+        'ansible_python_interpreter': '/usr/bin/python3.6'}}})['ran'] == 'module'
 
 
 def test_the_pipelining_refusals_and_the_controller_watch_still_come_first(pabx, monkeypatch):
