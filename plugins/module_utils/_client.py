@@ -111,6 +111,7 @@ class PabxClient(object):
         self._fixed_channel = channel_id
         self._channel = None
         self._channel_lock = threading.Lock()
+        self._lost_channels = set()  # IDs of our channels that closed and were replaced
         self._limiter = RateLimiter(rate_limit)
         self.stopped = threading.Event()  # set when the controller is gone: send nothing more
         self._secrets = set([api_key])
@@ -146,6 +147,7 @@ class PabxClient(object):
         with self._channel_lock:
             if self._channel is None or self._channel.closed.is_set():
                 if self._channel is not None:
+                    self._lost_channels.add(self._channel.channel_id)
                     self._channel.close()
                 self._refuse_if_breaker_open('open-channel', 'the event channel')
                 self._channel = None  # kept only once open: a failed one has no ID for the next request
@@ -163,11 +165,14 @@ class PabxClient(object):
             return self._channel.channel_id
 
     def _channel_lost(self, channel_id):
-        """True when our own channel closed after this request used it: safe to resend."""
+        """True when our own channel closed after this request used it: safe to resend. Another request's thread
+        may have replaced it already, when the answer that says so took longer to come."""
         if self._fixed_channel is not None:
             return False
         with self._channel_lock:
             channel = self._channel
+            if channel_id in self._lost_channels:
+                return True
         return channel is not None and channel.channel_id == channel_id and channel.closed.wait(0.2)
 
     # -- circuit breaker -----------------------------------------------------------------------

@@ -38,8 +38,11 @@ def check_url(name, value):
     if '@' in authority:  # the URL itself is never echoed: what stands before the @ may be a password
         return ('%s must not carry a user name or password (user:password@host): give the PABX\'s address only, '
                 'and the API key as api_key (digitro_api_key); the value is not shown' % name)
-    if not re.match(r'^https?://[^/\s:@]+(:[0-9]{1,5})?(/\S*)?$', value or ''):
+    found = re.match(r'^https?://[^/\s:@]+(:([0-9]{1,5}))?(/\S*)?$', value or '')
+    if not found:
         return '%s must be an http:// or https:// URL with a host, such as https://pabx.example.com:8443' % name
+    if found.group(2) is not None and not 0 < int(found.group(2)) <= 65535:
+        return '%s has port %s: a port is from 1 to 65535' % (name, found.group(2))
     return None
 
 

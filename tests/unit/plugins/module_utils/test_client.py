@@ -36,7 +36,8 @@ def test_check_password_never_echoes_the_value():
 
 
 @pytest.mark.parametrize('url, ok', [('https://pabx:8443', True), ('http://127.0.0.1', True),
-                                     ('127.0.0.1:8080', False), ('ftp://pabx', False), ('', False)])
+                                     ('127.0.0.1:8080', False), ('ftp://pabx', False), ('', False),
+                                     ('http://127.0.0.1:99999/', False), ('http://pabx:0', False), ('http://pabx:65535', True)])
 def test_check_url(url, ok):
     assert (check_url('url', url) is None) == ok
 
@@ -306,3 +307,27 @@ def test_a_malformed_proxy_url_is_ignored_for_a_pabx_in_no_proxy(counting, monke
     client = PabxClient(counting.url, API_KEY, timeout=2, channel_id=7)
     assert client.call(_api.VERIFY_PASSWORD, dict(VERIFY)) == {}
     client.close()
+
+
+def test_a_request_refused_for_a_channel_another_thread_replaced_is_resent(start_emulator):
+    """The channel closed while a request was on its way; another request's thread opened the next one before this
+    request's refusal came back. The PABX refused the channel, not the command: the request is resent once on the
+    new channel (it was answered as an error, and the next run tried a stale PIN first: a good entry quarantined)."""
+    emulator = start_emulator()
+    client = PabxClient(emulator.url, API_KEY)
+    try:
+        client.call(_api.VERIFY_PASSWORD, body_of(emulator))
+        stale = client.channel_id()
+        emulator.control(close_channels=True)
+        deadline = time.monotonic() + 5
+        while client.channel_id() == stale and time.monotonic() < deadline:  # as another thread would: reopened
+            time.sleep(0.05)
+        assert client.channel_id() != stale
+        picked = client._channel_for
+        stale_once = [stale]
+        client._channel_for = lambda spec, target: stale_once.pop() if stale_once else picked(spec, target)
+        before = emulator.state()['stats'].get('op_verifica-senha', 0)
+        assert client.call(_api.VERIFY_PASSWORD, body_of(emulator)) is not None
+        assert emulator.state()['stats']['op_verifica-senha'] == before + 2  # refused for the channel, then resent
+    finally:
+        client.close()
