@@ -306,10 +306,12 @@ def confirm(client, entry, old, timeout, budget, sleep=time.sleep):
     return holds
 
 
-def outcome(entry, status, msg, budget, holds=None, candidate=None, sent=False, device_rejected=False):
+def outcome(entry, status, msg, budget, holds=None, candidate=None, sent=False, device_rejected=False, untried=0):
     result = identity(entry)
     result.update(status=status, msg=msg, changed=status in ('changed', 'would_change'),
                   failed=status in STATUSES_FAILED, wrong_attempts=budget.spent, holds=holds, sent=sent)
+    if untried:
+        result['untried'] = untried  # passwords of the entry left untried: the budget ran out first
     if device_rejected:
         result['device_rejected'] = True
         result['device_wrong_attempts'] = 2 if device_rejected is True else int(device_rejected)
@@ -395,7 +397,8 @@ def _ensure(client, entry, check_mode, confirm_timeout, budget, sleep, state):
         untried = known - budget.asked
         more = ' (%d more not tried: the wrong-attempt budget is spent)' % untried if untried else ''
         return outcome(entry, 'rejected', '%s: the PABX accepted none of the %d password(s) tried (out of sync)%s; '
-                                          'nothing was changed' % (target, budget.asked, more), budget)
+                                          'nothing was changed' % (target, budget.asked, more), budget,
+                       untried=max(untried, 0))
     if holds == HOLDS_CURRENT and current_password(entry) == entry['new_password']:
         holds = HOLDS_NEW  # asked to verify: the password it should have is the one it has
     if holds == HOLDS_NEW:

@@ -214,6 +214,13 @@ results:
     failed:
       description: Whether the entry failed (V(rejected), V(refused), V(unconfirmed), V(error), V(quarantined)).
       type: bool
+    untried:
+      description:
+        - With RV(results[].status=rejected), how many of the entry's passwords were not tried because the
+          wrong-attempt budget ran out first; the PABX may hold one of them.
+      type: int
+      returned: when the budget ran out before every password was tried
+      sample: 1
     wrong_attempts:
       description:
         - Wrong passwords sent to the entry since it was last known good, at the end of this run

@@ -103,9 +103,15 @@ def _judge(entry, status, held, stamp, max_wrong, planning=False, result=None):
     """The report's status for an entry, quarantining it when nothing more may be sent for it."""
     reason = (result or {}).get('msg', '')
     if status in ('rejected', 'quarantined') or (held is None and entry['wrong_attempts'] >= max_wrong):
-        why = ('the PABX accepted none of the PINs the store has for it (changed at the console?)'
-               if status == 'rejected' else budget_spent(entry['wrong_attempts'], max_wrong,
-                                                         len(entry.get('unanswered') or [])))
+        spent = budget_spent(entry['wrong_attempts'], max_wrong, len(entry.get('unanswered') or []))
+        untried = (result or {}).get('untried') if status == 'rejected' else 0
+        if untried:  # the budget ran out before every PIN of the store was tried: the PABX may hold one of the others
+            why = ('%s; %d of the PINs the store has for it %s not tried, and the PABX may hold one of them: '
+                   'show_passwords lists them' % (spent, untried, 'was' if untried == 1 else 'were'))
+        elif status == 'rejected':
+            why = 'the PABX accepted none of the PINs the store has for it (changed at the console?)'
+        else:
+            why = spent
         entry['quarantined'] = entry.get('quarantined') or {'reason': why, 'at': stamp}
         return entry, 'quarantined', '%s; nothing more is sent for it until a person resolves it' % why
     if status == 'would_change':

@@ -137,7 +137,7 @@ def test_the_budget_left_limits_the_passwords_tried():
     pabx = FakePabx('9999')
     result = run(pabx, entry=dict(ENTRY, wrong_attempts=1, candidates=['3333', '2222']))
     assert pabx.calls == [V] and result['status'] == 'rejected' and result['wrong_attempts'] == 2
-    assert '2 more not tried' in result['msg']
+    assert '2 more not tried' in result['msg'] and result['untried'] == 2
 
 
 def test_a_pin_never_sent_is_never_tried():

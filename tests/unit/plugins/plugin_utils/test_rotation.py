@@ -404,3 +404,14 @@ def test_a_flag_that_is_neither_names_its_setting():
     from ansible_collections.digitro.pabx.plugins.plugin_utils._filters import flag
     with pytest.raises(AnsibleFilterError, match="x_dry_run must be true or false"):
         flag('maybe', 'x_dry_run')
+
+
+def test_a_budget_spent_before_every_pin_was_tried_says_so_not_that_none_was_accepted():
+    """The stored PIN refused twice (a change that applied late, then a stale PIN tried first): the pending PIN the
+    PABX holds was never tried. The reason must not send the person to the console to set a PIN the store has."""
+    plan = staged(store(d1000=('OLD', None)))
+    done = _rotation_commit.commit(plan, 'devices', [result('rejected', wrong=2, sent=False, untried=1)], NOW)
+    reason = done['store']['devices']['1000']['quarantined']['reason']
+    assert '1 of the PINs the store has for it was not tried' in reason and 'accepted none' not in reason
+    none = _rotation_commit.commit(plan, 'devices', [result('rejected', wrong=2, sent=False)], NOW)
+    assert 'accepted none' in none['store']['devices']['1000']['quarantined']['reason']
