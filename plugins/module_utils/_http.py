@@ -237,7 +237,7 @@ def _head_fields(reader):
             continue
         match = FIELD_NAME.match(text)
         if match is None:
-            ended = True
+            ended, last = not text.startswith('From '), None  # the email package passes over a mailbox's "From " line
             continue
         name, last = match.group(1).lower(), None
         if name not in fields:
@@ -254,7 +254,7 @@ class Answer(object):
         self.status = status
         self.chunked = fields.get('transfer-encoding', '').lower() == 'chunked'
         self.length = None
-        length = fields.get('content-length', '').strip()  # digits alone: '+2' or '1_0' read to the close
+        length = fields.get('content-length', '').strip(' \t')  # digits alone: '+2', '1_0' read to the close
         if not self.chunked and length.isdigit() and length.isascii():
             self.length = int(length)
         if status in (204, 304):

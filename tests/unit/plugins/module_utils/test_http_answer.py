@@ -103,7 +103,7 @@ FIELDS = st.sampled_from([b'Content-Length: 2', b'content-length: 0', b'Content-
                           b'Transfer-Encoding: chunked', b'transfer-encoding: CHUNKED', b'Connection: close',
                           b'Connection: keep-alive', b'Keep-Alive: 5', b'Proxy-Connection: keep-alive',
                           b'Content-Type: application/json', b'X-Empty:', b'NoColon', b' folded', b'Bad Name: 1',
-                          b':empty-name', b'X-Tab:\tv', b'Content-Length:  2 ', b'Transfer-Encoding:chunked ', b'Connection: Keep-Alive, Close'])
+                          b':empty-name', b'X-Tab:\tv', b'Content-Length:  2 ', b'Transfer-Encoding:chunked ', b'Connection: Keep-Alive, Close', b'From x'])
 BODIES = st.sampled_from([b'', b'{}', b'2\r\n{}\r\n0\r\n\r\n', b'1\r\n{', b'0\r\n\r\nrest', b'{"a": "b"}' * 5])
 
 
@@ -113,3 +113,10 @@ BODIES = st.sampled_from([b'', b'{}', b'2\r\n{}\r\n0\r\n\r\n', b'1\r\n{', b'0\r\
 def test_any_framing_reads_as_http_client_reads_it(version, status, fields, body):
     data = version + b' ' + status + b' X\r\n' + b''.join(field + b'\r\n' for field in fields) + b'\r\n' + body
     assert _same(_ours(data), _stdlib(data))
+
+
+def test_a_length_with_odd_bytes_around_it_reads_to_the_close():
+    """http.client's int() takes '2\\x1c' for 2 (str.strip drops any Unicode space): a length that is not plain digits
+    is read as no length, the body to the connection's close, which is not reused."""
+    status, body, will_close, _rest = _ours(b'HTTP/1.1 200 OK\r\nContent-Length: 2\x1c\r\n\r\n{}')
+    assert (status, body, will_close) == (200, b'{}', True)
