@@ -108,20 +108,23 @@ class Chaos:
         for attempt in range(1, 5):
             if not self.site.mismatched():
                 return attempt - 1
+            started = time.time()
             done = self.site.run('rotate_passwords.yml', RUN_VARS)
-            if done.returncode and not self.resolve_quarantined():
+            if done.returncode and not self.resolve_quarantined(started):
                 raise RuntimeError('a convergence run failed: ' + done.stdout[-2000:])
         return None
 
-    def resolve_quarantined(self):
+    def resolve_quarantined(self, since):
         """A kill while a PIN is out counts it as wrong (only an answer could prove it was not), so a later refusal
         of a late change can quarantine a good entry: the run stops for a person, who reads the PABX's count and
-        PIN at the console and re-imports it (docs/operations.md). The harness does the same, where the PABX's
-        count is within the budget, and counts it. Whether anything was quarantined."""
+        PIN at the console and re-imports it (docs/operations.md). The harness does the same, and counts it, where
+        the run's own report says it failed for quarantined entries and the PABX's count in a row is within the
+        budget. Whether it did."""
+        rows = self.reported_since(since, 'quarantined')
         store, state = self.site.store(), self.emulator.state()
         quarantined = dict(((kind, number), state[kind][number]['password']) for kind in ('devices', 'accounts')
                            for number, entry in store[kind].items() if entry.get('quarantined'))
-        if not quarantined or any(state[kind][number]['wrong_attempts'] > BUDGET for kind, number in quarantined):
+        if not rows or not quarantined or any(state[kind][number]['in_a_row'] > BUDGET for kind, number in quarantined):
             return False
         self.totals['quarantined'] += len(quarantined)
         return self.site.reimport(quarantined) == 0
@@ -135,8 +138,8 @@ class Chaos:
                     counts.update(json.loads(line)['faults'])
         return counts
 
-    def rotated_since(self, started):
-        """Entries rotated by the runs of this scenario, from their JSON reports (a killed run writes none)."""
+    def reported_since(self, started, status='rotated'):
+        """Entries of ``status`` in the JSON reports of the runs since ``started`` (a killed run writes none)."""
         if not os.path.isdir(self.site.report_dir):
             return 0
         total = 0
@@ -144,7 +147,7 @@ class Chaos:
             path = os.path.join(self.site.report_dir, name)
             if name.endswith('.json') and os.path.getmtime(path) >= started:
                 with open(path) as handle:
-                    total += json.load(handle)['counts']['rotated']
+                    total += json.load(handle)['counts'][status]
         return total
 
     def scenario(self, seed):
@@ -160,7 +163,7 @@ class Chaos:
             self.totals['fault_' + kind] += count
         wrong = max(count - before.get(key, 0) for key, count in self.wrong_attempts().items())
         self.max_wrong_seen = max(self.max_wrong_seen, wrong)
-        self.totals['rotated'] += self.rotated_since(started)
+        self.totals['rotated'] += self.reported_since(started)
         problems = []
         if lost:
             problems.append('%d passwords unknown to the store after the faulted run: %s' % (len(lost), lost[:5]))
