@@ -35,6 +35,9 @@ from ansible_collections.digitro.pabx.plugins.module_utils._http import (
 HTTP_REASONS = {400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found',
                 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout'}
 READ_RETRIES = 3
+# A request the PABX refused because our event channel had closed was not processed: it is resent on the next
+# channel, a few times (a PABX under load may close several in a row; each refusal left a change in doubt).
+CHANNEL_RESENDS = 3
 BACKOFF_SECONDS = 0.2
 MAX_ANSWER_BYTES = 1024 * 1024  # a CTI answer is a few hundred bytes; anything near this is not one
 # A gateway's errors: a reverse proxy answers them after passing the request on, so the PABX behind it may have
@@ -228,7 +231,7 @@ class PabxClient(object):
         target = describe_target(body)
         body = self.contract.to_wire(body)
         retries_left = 0 if spec.writes else READ_RETRIES - 1
-        channel_resends = 1
+        channel_resends = CHANNEL_RESENDS
         sent_error = None  # the error of an attempt of this call that was sent
         while True:
             channel_id = None

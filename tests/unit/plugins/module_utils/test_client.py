@@ -309,25 +309,27 @@ def test_a_malformed_proxy_url_is_ignored_for_a_pabx_in_no_proxy(counting, monke
     client.close()
 
 
-def test_a_request_refused_for_a_channel_another_thread_replaced_is_resent(start_emulator):
+def test_a_request_refused_for_channels_another_thread_replaced_is_resent(start_emulator):
     """The channel closed while a request was on its way; another request's thread opened the next one before this
-    request's refusal came back. The PABX refused the channel, not the command: the request is resent once on the
-    new channel (it was answered as an error, and the next run tried a stale PIN first: a good entry quarantined)."""
+    request's refusal came back, and that one closed too. The PABX refused the channels, not the command: the request
+    is resent on the next channel each time (it ended as an error, a change in flight unconfirmed, and the next run
+    tried a stale PIN first: a good entry quarantined)."""
     emulator = start_emulator()
     client = PabxClient(emulator.url, API_KEY)
     try:
         client.call(_api.VERIFY_PASSWORD, body_of(emulator))
-        stale = client.channel_id()
-        emulator.control(close_channels=True)
-        deadline = time.monotonic() + 5
-        while client.channel_id() == stale and time.monotonic() < deadline:  # as another thread would: reopened
-            time.sleep(0.05)
-        assert client.channel_id() != stale
+        lost = []
+        for _closing in range(2):
+            lost.append(client.channel_id())
+            emulator.control(close_channels=True)
+            deadline = time.monotonic() + 5
+            while client.channel_id() == lost[-1] and time.monotonic() < deadline:  # as another thread: reopened
+                time.sleep(0.05)
+        assert client.channel_id() not in lost
         picked = client._channel_for
-        stale_once = [stale]
-        client._channel_for = lambda spec, target: stale_once.pop() if stale_once else picked(spec, target)
+        client._channel_for = lambda spec, target: lost.pop(0) if lost else picked(spec, target)
         before = emulator.state()['stats'].get('op_verifica-senha', 0)
         assert client.call(_api.VERIFY_PASSWORD, body_of(emulator)) is not None
-        assert emulator.state()['stats']['op_verifica-senha'] == before + 2  # refused for the channel, then resent
+        assert emulator.state()['stats']['op_verifica-senha'] == before + 3  # refused twice for the channel, then resent
     finally:
         client.close()
