@@ -17,7 +17,7 @@ PLAYBOOK = '''---
   gather_facts: false
   tasks:
     - name: In the worker
-      digitro.pabx.digitro_password:
+      digitro.pabx.digitro_password: &connection
         batch: []
         url: "{{ item.url | default(omit) }}"
         api_key: "{{ item.api_key | default(omit) }}"
@@ -31,12 +31,8 @@ PLAYBOOK = '''---
 
     - name: By the module
       digitro.pabx.digitro_password:
+        <<: *connection
         batch: '[]'
-        url: "{{ item.url | default(omit) }}"
-        api_key: "{{ item.api_key | default(omit) }}"
-        ca_path: "{{ item.ca_path | default(omit) }}"
-        validate_certs: "{{ item.validate_certs | default(omit) }}"
-        timeout: "{{ item.timeout | default(omit) }}"
       environment: "{{ item.env | default({}) }}"
       loop: "{{ cases }}"
       register: module
