@@ -15,9 +15,7 @@ in the module's environment, and returns what the module returns for an empty ba
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import contextlib
 import json
-import os
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
@@ -47,12 +45,12 @@ def is_connection_check(args):
     return isinstance(batch, list) and not batch and set(args) - set(['batch']) <= CHECKED_OPTIONS
 
 
-def check_connection(args, environment=None):
-    """The module's result for ``args`` (an empty batch), in the module's environment: this process's, with the task's
-    ``environment`` over it (the options' fallbacks, DIGITRO_API_OVERRIDES, proxies and CA bundles read it)."""
+def check_connection(args):
+    """The module's result for ``args`` (an empty batch), in this process's environment, which the module's would be
+    (a task with an environment of its own runs its module): the options' fallbacks, DIGITRO_API_OVERRIDES, proxies
+    and CA bundles read it."""
     options = dict((k, v) for k, v in args.items() if k != 'batch')
-    with _environment(environment or {}):
-        return _check(_as_sent(options))
+    return _check(_as_sent(options))
 
 
 def _as_sent(options):
@@ -99,18 +97,3 @@ def _failed(msg, warnings, **more):
 
 def _masked(result, hidden):
     return remove_values(result, hidden) if hidden else result
-
-
-@contextlib.contextmanager
-def _environment(environment):
-    """os.environ with ``environment`` set, as the shell gives it to a module (values as text); then as before."""
-    before = dict((name, os.environ.get(name)) for name in environment)
-    os.environ.update((name, str(value)) for name, value in environment.items())
-    try:
-        yield
-    finally:
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value

@@ -71,7 +71,7 @@ class PipelinedModuleAction(ActionBase):
             if self._checks_here(task_vars or {}):
                 self._progress_interval(task_vars or {})  # a wrong one still fails here, before anything is staged
                 with ControllerWatch(controller):
-                    return merge_hash(result, check_connection(args, self._module_environment()))
+                    return merge_hash(result, check_connection(args))
             with self._progress_watch(args, task_vars or {}), ControllerWatch(controller):
                 done = self._execute_module(module_args=args, task_vars=task_vars, wrap_async=wrap_async)
             if isinstance(self._task.args.get('batch'), str) and isinstance(done.get('results'), list):
@@ -86,32 +86,35 @@ class PipelinedModuleAction(ActionBase):
 
     def _checks_here(self, task_vars):
         """True when the task only checks the connection (``batch: []``, plugin_utils/_connection_check.py) and its
-        module would run here, on the controller, as this user, with this Python: the worker checks it, without a
-        module process. Elsewhere (another host, another user, another interpreter, which may not even start) the
-        module runs, so that whatever would stop the rotation's module stops the check, before anything is staged."""
+        module would run here, as this process runs: on the controller, as this user, with this Python, through the
+        default shell, with no environment of the task's own. Otherwise (another interpreter, which may not even
+        start; a shell or a PYTHONHOME that breaks it) the module runs, so that whatever would stop the rotation's
+        module stops its check, before anything is staged."""
         connection = self._connection
+        variables = self._module_host_vars(task_vars)
         return (self.checks_connection and is_connection_check(self._task.args)
                 and getattr(connection, 'transport', None) == 'local'
                 and connection.become is None and not getattr(self._play_context, 'become', False)
-                and self._module_interpreter(task_vars) == sys.executable)
+                and not self._task_environment()
+                and self._templated(variables.get('ansible_shell_executable')) in (None, C.DEFAULT_EXECUTABLE)
+                and self._templated(variables.get('ansible_python_interpreter')) == sys.executable)
 
-    def _module_interpreter(self, task_vars):
-        """The Python a module of this task would run with, as a host variable names it (the implicit localhost's
-        is this process's); None when Ansible would discover one."""
-        variables = task_vars
+    def _module_host_vars(self, task_vars):
+        """The variables of the host the module would run on (the delegated one's; the implicit localhost's
+        interpreter is this process's)."""
         if self._task.delegate_to:
-            variables = (task_vars.get('ansible_delegated_vars') or {}).get(self._task.delegate_to) or {}
-        interpreter = variables.get('ansible_python_interpreter')
-        if interpreter is not None and self._templar is not None:
-            interpreter = self._templar.template(interpreter)
-        return interpreter
+            return (task_vars.get('ansible_delegated_vars') or {}).get(self._task.delegate_to) or {}
+        return task_vars
 
-    def _module_environment(self):
-        """The task's ``environment``, which the module's process would have over this one's."""
+    def _task_environment(self):
+        """The task's ``environment`` as the module's process would get it (``[{}]`` when it sets none)."""
         environment = {}
         if self._task.environment:
             self._compute_environment_string(environment)
         return environment
+
+    def _templated(self, value):
+        return self._templar.template(value) if value is not None and self._templar is not None else value
 
     def _with_connection(self, task_vars):
         """The task's arguments, with each connection option it does not set taken from the PABX host's variable

@@ -24,7 +24,6 @@ PLAYBOOK = '''---
         ca_path: "{{ item.ca_path | default(omit) }}"
         validate_certs: "{{ item.validate_certs | default(omit) }}"
         timeout: "{{ item.timeout | default(omit) }}"
-      environment: "{{ item.env | default({}) }}"
       loop: "{{ cases }}"
       register: worker
       ignore_errors: true
@@ -33,7 +32,6 @@ PLAYBOOK = '''---
       digitro.pabx.digitro_password:
         <<: *connection
         batch: '[]'
-      environment: "{{ item.env | default({}) }}"
       loop: "{{ cases }}"
       register: module
       ignore_errors: true
@@ -78,19 +76,19 @@ def test_the_check_runs_no_module_and_answers_as_the_module(start_emulator, run_
     emulator, secure = start_emulator(devices=2, accounts=0, dac_devices=0), start_emulator(tls=(cert, key))
     not_pem = tmp_path / 'not-a-certificate.txt'
     not_pem.write_text('hello')
+    # an environment of the task's own runs the module (it could break the module's Python): the worker reads the
+    # environment fallbacks from its own process (the rotation tests below, and the unit tests)
     cases = [
         dict(url=emulator.url, api_key=API_KEY),                                      # answers
-        dict(env=dict(DIGITRO_URL=emulator.url, DIGITRO_API_KEY=API_KEY)),            # the env fallbacks
         dict(url=emulator.url, api_key='not-the-key'),                                # HTTP 401
         dict(url='http://127.0.0.1:9', api_key=API_KEY),                              # nobody there
-        dict(env=dict(DIGITRO_URL='', DIGITRO_API_KEY='')),                           # not set
+        dict(),                                                                       # not set
         dict(url='http://user:s3cr3t@127.0.0.1:9', api_key=API_KEY),                  # userinfo, never echoed
         dict(url=secure.url, api_key=API_KEY),                                        # self-signed: refused
         dict(url=secure.url, api_key=API_KEY, ca_path=cert),                          # trusted
         dict(url=secure.url, api_key=API_KEY, ca_path=str(not_pem)),                  # not a certificate
         dict(url=secure.url, api_key=API_KEY, validate_certs=False),                  # warned
         dict(url=emulator.url, api_key=API_KEY, timeout='soon'),                      # the argument spec's own message
-        dict(url=emulator.url, api_key=API_KEY, env=dict(DIGITRO_API_OVERRIDES='{not json')),
     ]
     pythonpath, log = _noting_modules(tmp_path)
     playbook = tmp_path / 'check.yml'
@@ -104,16 +102,14 @@ def test_the_check_runs_no_module_and_answers_as_the_module(start_emulator, run_
             module['results'] = json.loads(module['results'])
         assert dict((k, worker.get(k)) for k in COMPARED) == dict((k, module.get(k)) for k in COMPARED), case
     worker = run.result['worker']
-    assert [bool(r.get('failed')) for r in worker] == [False, False, True, True, True, True, True, False, True, False,
-                                                       True, True]
+    assert [bool(r.get('failed')) for r in worker] == [False, True, True, True, True, True, False, True, False, True]
     assert worker[0]['results'] == [] and worker[0]['summary'] == {} and worker[0]['changed'] is False
-    assert 'HTTP 401' in worker[2]['msg'] and 'check api_key' in worker[2]['msg']
-    assert 'url is not set' in worker[4]['msg'] and 'api_key is not set' in worker[4]['msg']
-    assert 'must not carry a user name or password' in worker[5]['msg']
-    assert 'certificate' in worker[6]['msg'].lower() and 'ca_path' in worker[6]['msg']
-    assert 'ca_path %s cannot be read as CA certificates' % not_pem in worker[8]['msg']
+    assert 'HTTP 401' in worker[1]['msg'] and 'check api_key' in worker[1]['msg']
+    assert 'url is not set' in worker[3]['msg'] and 'api_key is not set' in worker[3]['msg']
+    assert 'must not carry a user name or password' in worker[4]['msg']
+    assert 'certificate' in worker[5]['msg'].lower() and 'ca_path' in worker[5]['msg']
+    assert 'ca_path %s cannot be read as CA certificates' % not_pem in worker[7]['msg']
     assert 'validate_certs is false' in run.output
-    assert 'DIGITRO_API_OVERRIDES' in worker[11]['msg']
     answers = json.dumps([dict((k, r.get(k)) for k in COMPARED) for r in worker])  # the items hold them: not those
     for secret in ('not-the-key', API_KEY, 's3cr3t'):
         assert secret not in answers
@@ -180,3 +176,8 @@ def test_a_rotation_whose_module_cannot_start_fails_at_the_check(start_emulator,
     with open(site.inventory, 'w') as handle:
         json.dump(inventory, handle)
     _fails_at_the_check(site, '/nonexistent/python3')
+    # a shell meant for the managed hosts, set for all of them, reaches the implicit localhost too
+    inventory['all'] = {'vars': {'ansible_shell_executable': '/nonexistent/bash'}}
+    with open(site.inventory, 'w') as handle:
+        json.dump(inventory, handle)
+    _fails_at_the_check(site, 'fatal: ')

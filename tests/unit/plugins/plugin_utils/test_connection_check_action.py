@@ -92,10 +92,9 @@ def test_the_connection_comes_from_the_host_variables_or_the_environment(pabx, m
     host = {'digitro_url': pabx.url, 'digitro_api_key': API_KEY}
     action = Action({'batch': []})
     assert action.run(task_vars=host) == CHECKED and action.runs == []
-    # the task's environment: keyword, over the worker's environment, as the module's process would have it
+    # a task with an environment of its own (which could break the module's Python: PYTHONHOME) runs its module
     action = Action({'batch': []}, environment=[{'DIGITRO_URL': pabx.url}, {'DIGITRO_API_KEY': API_KEY}])
-    assert action.run(task_vars={}) == CHECKED and action.runs == []
-    assert 'DIGITRO_URL' not in os.environ  # and put back
+    assert action.run(task_vars={})['ran'] == 'module' and len(action.runs) == 1
     monkeypatch.setenv('DIGITRO_URL', pabx.url)
     monkeypatch.setenv('DIGITRO_API_KEY', API_KEY)
     monkeypatch.setenv('DIGITRO_VALIDATE_CERTS', 'no')
@@ -145,8 +144,8 @@ def test_an_empty_batch_elsewhere_or_as_another_user_runs_the_module():
         assert action.run(task_vars={})['ran'] == 'module' and len(action.runs) == 1
 
 
-def test_an_empty_batch_for_another_interpreter_runs_the_module(pabx):
-    """A module that would run with another Python (which may not even start) runs: whatever stops the rotation's
+def test_an_empty_batch_for_another_interpreter_or_shell_runs_the_module(pabx):
+    """A module that would run with another Python or shell (which may not even start) runs: whatever stops the rotation's
     module must stop its check, before anything is staged."""
     args = {'batch': [], 'url': pabx.url, 'api_key': API_KEY}
     other = Action(dict(args))
@@ -161,6 +160,10 @@ def test_an_empty_batch_for_another_interpreter_runs_the_module(pabx):
     elsewhere._task.delegate_to = 'localhost'
     assert elsewhere.run(task_vars={'ansible_delegated_vars': {'localhost': {
         'ansible_python_interpreter': '/usr/bin/python3.6'}}})['ran'] == 'module'
+    shell = Action(dict(args))  # a shell that does not exist: the module's process would not start
+    assert shell.run(task_vars={'ansible_shell_executable': '/nonexistent/bash'})['ran'] == 'module'
+    default_shell = Action(dict(args))
+    assert default_shell.run(task_vars={'ansible_shell_executable': C.DEFAULT_EXECUTABLE}) == CHECKED
 
 
 def test_the_pipelining_refusals_and_the_controller_watch_still_come_first(pabx, monkeypatch):
