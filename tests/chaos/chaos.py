@@ -110,21 +110,30 @@ class Chaos:
                 return attempt - 1
             started = time.time()
             done = self.site.run('rotate_passwords.yml', RUN_VARS)
-            if done.returncode and not self.resolve_quarantined(started):
+            if done.returncode and not self.resolve_quarantined(done, started):
                 raise RuntimeError('a convergence run failed: ' + done.stdout[-2000:])
         return None
 
-    def resolve_quarantined(self, since):
+    def resolve_quarantined(self, done, since):
         """A kill while a PIN is out counts it as wrong (only an answer could prove it was not), so a later refusal
         of a late change can quarantine a good entry: the run stops for a person, who reads the PABX's count and
-        PIN at the console and re-imports it (docs/operations.md). The harness does the same, and counts it, where
-        the run's own report says it failed for quarantined entries and the PABX's count in a row is within the
-        budget. Whether it did."""
-        rows = self.reported_since(since, 'quarantined')
+        PIN at the console and re-imports it (docs/operations.md). The harness does the same, and counts it, only
+        where the run failed for quarantined entries alone (its report counts them, its message says so), the PABX
+        holds a PIN the store has for each (else it is lost: the scenario fails), and never had more wrong PINs in
+        a row than the budget. Whether it did."""
+        if not self.reported_since(since, 'quarantined') or 'entries are quarantined' not in done.stdout:
+            return False
         store, state = self.site.store(), self.emulator.state()
-        quarantined = dict(((kind, number), state[kind][number]['password']) for kind in ('devices', 'accounts')
-                           for number, entry in store[kind].items() if entry.get('quarantined'))
-        if not rows or not quarantined or any(state[kind][number]['in_a_row'] > BUDGET for kind, number in quarantined):
+        quarantined = {}
+        for kind in ('devices', 'accounts'):
+            for number, entry in store[kind].items():
+                if entry.get('quarantined'):
+                    record = state[kind][number]
+                    known = [entry.get('current'), entry.get('pending')] + [s['password'] for s in entry.get('sent', [])]
+                    if record['password'] not in known or record['most_in_a_row'] > BUDGET:
+                        return False
+                    quarantined[(kind, number)] = record['password']
+        if not quarantined:
             return False
         self.totals['quarantined'] += len(quarantined)
         return self.site.reimport(quarantined) == 0
