@@ -45,7 +45,7 @@ def stage(store, kind, selection, policy, now, default_device=None, rng=None, pl
                 batch.append(request)
             continue
         if entry.get('quarantined'):
-            skipped.append(dict(number=number, reason='quarantined: %s' % entry['quarantined'].get('reason', ''),
+            skipped.append(dict(number=number, reason=entry['quarantined'].get('reason', ''),  # its status says quarantined
                                 status='quarantined'))
             continue
         settle = bool(entry.get('pending')) and selection.get('only') is None
