@@ -106,8 +106,10 @@ def _judge(entry, status, held, stamp, max_wrong, planning=False, result=None):
         spent = budget_spent(entry['wrong_attempts'], max_wrong, len(entry.get('unanswered') or []))
         untried = (result or {}).get('untried') if status == 'rejected' else 0
         if untried:  # the budget ran out before every PIN of the store was tried: the PABX may hold one of the others
-            why = ('%s; %d of the PINs the store has for it %s not tried, and the PABX may hold one of them: '
-                   'show_passwords lists them' % (spent, untried, 'was' if untried == 1 else 'were'))
+            why = ('%d wrong password(s) sent since it was last known good, the budget (digitro_max_wrong_attempts %d), '
+                   'before %d of the PINs the store has for it could be tried, and the PABX may hold one of those: find '
+                   'out which at its console (show_passwords lists the store\'s), and give it to resolve_passwords with '
+                   'digitro_reset_attempts=true' % (entry['wrong_attempts'], max_wrong, untried))
         elif status == 'rejected':
             why = 'the PABX accepted none of the PINs the store has for it (changed at the console?)'
         else:

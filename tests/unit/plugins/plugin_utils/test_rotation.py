@@ -412,6 +412,7 @@ def test_a_budget_spent_before_every_pin_was_tried_says_so_not_that_none_was_acc
     plan = staged(store(d1000=('OLD', None)))
     done = _rotation_commit.commit(plan, 'devices', [result('rejected', wrong=2, sent=False, untried=1)], NOW)
     reason = done['store']['devices']['1000']['quarantined']['reason']
-    assert '1 of the PINs the store has for it was not tried' in reason and 'accepted none' not in reason
+    assert 'before 1 of the PINs the store has for it could be tried' in reason and 'accepted none' not in reason
+    assert 'set a PIN at its console' not in reason
     none = _rotation_commit.commit(plan, 'devices', [result('rejected', wrong=2, sent=False)], NOW)
     assert 'accepted none' in none['store']['devices']['1000']['quarantined']['reason']
