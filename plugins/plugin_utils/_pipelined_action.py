@@ -91,19 +91,21 @@ class PipelinedModuleAction(ActionBase):
         start; a shell or a PYTHONHOME that breaks it) the module runs, so that whatever would stop the rotation's
         module stops its check, before anything is staged."""
         connection = self._connection
-        variables = self._module_host_vars(task_vars)
-        return (self.checks_connection and is_connection_check(self._task.args)
+        if not (self.checks_connection and is_connection_check(self._task.args)
                 and getattr(connection, 'transport', None) == 'local'
                 and connection.become is None and not getattr(self._play_context, 'become', False)
-                and not self._task_environment()
-                and self._templated(variables.get('ansible_shell_executable')) in (None, C.DEFAULT_EXECUTABLE)
+                and not self._task_environment()):
+            return False
+        variables = self._module_host_vars(task_vars)
+        return (self._templated(variables.get('ansible_shell_executable')) in (None, C.DEFAULT_EXECUTABLE)
                 and self._templated(variables.get('ansible_python_interpreter')) == sys.executable)
 
     def _module_host_vars(self, task_vars):
         """The variables of the host the module would run on (the delegated one's; the implicit localhost's
         interpreter is this process's)."""
-        if self._task.delegate_to:
-            return (task_vars.get('ansible_delegated_vars') or {}).get(self._task.delegate_to) or {}
+        delegate_to = getattr(self._task, 'delegate_to', None)
+        if delegate_to:
+            return (task_vars.get('ansible_delegated_vars') or {}).get(delegate_to) or {}
         return task_vars
 
     def _task_environment(self):
