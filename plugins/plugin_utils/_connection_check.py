@@ -8,8 +8,9 @@ The rotation role checks the PABX before it stages anything with ``digitro_passw
 the module opens the event channel with the host's URL, key and certificate settings and sends
 nothing else. A module process for that costs about half a second and a third of a CPU second per
 PABX host and run (fork, AnsiballZ, argument parsing); the worker that would start it does the same
-here, with the module's own argument spec, checks, client and messages (``module_utils/_module.py``)
-in the module's environment, and returns what the module returns for an empty batch.
+here, with the module's own argument spec, checks, client and messages (``module_utils/_module.py``),
+and returns what the module returns for an empty batch. The action does this only where the module
+would run as the worker does (``_pipelined_action._checks_here``).
 """
 
 from __future__ import absolute_import, division, print_function

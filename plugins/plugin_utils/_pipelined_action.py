@@ -116,6 +116,7 @@ class PipelinedModuleAction(ActionBase):
         return environment
 
     def _templated(self, value):
+        """A host variable's value, templated (the templar is None where the action is built by hand: tests)."""
         return self._templar.template(value) if value is not None and self._templar is not None else value
 
     def _with_connection(self, task_vars):
@@ -143,9 +144,7 @@ class PipelinedModuleAction(ActionBase):
 
     def _progress_interval(self, task_vars):
         """``digitro_progress_interval`` in seconds; fails the task, naming it, when it is not one."""
-        value = task_vars.get(INTERVAL_VARIABLE)
-        if self._templar is not None:  # None where the action is built by hand (tests)
-            value = self._templar.template(value)
+        value = self._templated(task_vars.get(INTERVAL_VARIABLE))
         try:
             return interval_of(value)
         except (TypeError, ValueError):
