@@ -28,7 +28,7 @@ from ansible_collections.digitro.pabx.plugins.module_utils import _api
 from ansible_collections.digitro.pabx.plugins.module_utils._entry import describe
 from ansible_collections.digitro.pabx.plugins.module_utils._channel import EventChannel
 from ansible_collections.digitro.pabx.plugins.module_utils._errors import (
-    ChannelError, PabxError, PabxNotAnswering, PabxNotSent, explain, scrub)
+    CHANNEL_CLOSED, ChannelError, PabxError, PabxNotAnswering, PabxNotSent, explain, scrub)
 from ansible_collections.digitro.pabx.plugins.module_utils._http import (
     AnswerTooLarge, AnswerTooSlow, ConnectionPool, Endpoint, HttpSession, TransportError)
 
@@ -245,9 +245,14 @@ class PabxClient(object):
                 raise
             except PabxError as exc:
                 sent_error = exc
-                if exc.status == 400 and channel_resends and self._channel_lost(channel_id):
-                    channel_resends -= 1  # the PABX refused the channel, not the command: nothing applied
-                    continue
+                if exc.status == 400 and self._channel_lost(channel_id):
+                    if channel_resends:
+                        channel_resends -= 1  # the PABX refused the channel, not the command: nothing applied
+                        continue
+                    exc.message = '%s %d times, and it applied nothing: run again; %s' % (
+                        CHANNEL_CLOSED, CHANNEL_RESENDS + 1, exc.message)
+                    exc.args = (exc.message,)
+                    raise
                 # Every operation carries a password: one that may have been processed is never resent, as a
                 # wrong password would count twice towards the PABX's lockout. A 500 or 503 did nothing (assumed);
                 # a 502 or 504 may have (GATEWAY_STATUSES), so it is maybe_processed and not resent.

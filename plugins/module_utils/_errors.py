@@ -80,6 +80,11 @@ def explain(exc, url=None):
     return reason
 
 
+# Begins the message of a request whose event channel the PABX closed under it at every resend: the PABX's
+# trouble, not the entry's (the rotation's report tells it from a 400 about the request itself).
+CHANNEL_CLOSED = 'the PABX closed its event channel under this request'
+
+
 class PabxError(Exception):
     """A request the PABX did not answer with success.
 

@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import json
 
+from ansible_collections.digitro.pabx.plugins.module_utils._errors import CHANNEL_CLOSED
 from ansible_collections.digitro.pabx.plugins.plugin_utils._outcome import exceeds
 
 STATUSES = ('rotated', 'verified', 'skipped', 'quarantined', 'failed', 'would_rotate')
@@ -40,13 +41,16 @@ def summarize(report):
                   attention=sum(counts[status] for status in ATTENTION),
                   # failures that are the PABX's silence, not the entries': the run's message says so
                   unanswered=sum(1 for row in report if unanswered(row)),
-                  bad_request=sum(1 for row in report if row['status'] == 'failed' and 'HTTP 400' in row.get('reason', '')))
+                  bad_request=sum(1 for row in report if row['status'] == 'failed' and 'HTTP 400' in row.get('reason', '')
+                                  and not unanswered(row)))
     return counts
 
 
 def unanswered(row):
-    """Whether a report row failed because the PABX did not answer (not because of the entry)."""
-    return row['status'] == 'failed' and ('not answering' in row.get('reason', '') or 'got no answer' in row.get('reason', ''))
+    """Whether a report row failed because the PABX did not answer, or kept closing the event channel under the
+    request (not because of the entry)."""
+    reason = row.get('reason', '')
+    return row['status'] == 'failed' and ('not answering' in reason or 'got no answer' in reason or CHANNEL_CLOSED in reason)
 
 
 def stats(counts):
@@ -69,8 +73,8 @@ def verdict(counts, max_fail_percent, allow_quarantined, report_file, pabx):
         reasons.append('%d of %d due entries were not rotated (more than password_rotation_max_fail_percent = %s%%)%s; '
                        'every PIN the PABX may hold stays in the store, and the next run settles what is in doubt.'
                        % (counts['failed'], counts.get('due', 0), max_fail_percent,
-                          ', %d of them because the PABX did not answer: check that it is up and reachable, then run '
-                          'again' % silent if silent else ''))
+                          ', %d of them because the PABX did not answer or kept closing its event channel: check that it is '
+                          'up and reachable, then run again' % silent if silent else ''))
         if counts.get('bad_request'):
             # a request refused as a request (not a PIN refused) fails the same way every run: say what it may be
             reasons.append('%d of them because the PABX refused the request itself (HTTP 400): a number the PABX no '

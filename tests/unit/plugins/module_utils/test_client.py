@@ -7,7 +7,7 @@ import pytest
 from ansible_collections.digitro.pabx.plugins.module_utils import _api
 from ansible_collections.digitro.pabx.plugins.module_utils._channel import parse_sse
 from ansible_collections.digitro.pabx.plugins.module_utils._client import PabxClient, RateLimiter
-from ansible_collections.digitro.pabx.plugins.module_utils._errors import PabxError, PabxNotSent, scrub
+from ansible_collections.digitro.pabx.plugins.module_utils._errors import CHANNEL_CLOSED, PabxError, PabxNotSent, scrub
 from ansible_collections.digitro.pabx.plugins.module_utils._validation import check_number, check_password, check_url
 from conftest import API_KEY
 from pabx_test_server import ForwardingProxy, PabxHandler, serve
@@ -331,5 +331,28 @@ def test_a_request_refused_for_channels_another_thread_replaced_is_resent(start_
         before = emulator.state()['stats'].get('op_verifica-senha', 0)
         assert client.call(_api.VERIFY_PASSWORD, body_of(emulator)) is not None
         assert emulator.state()['stats']['op_verifica-senha'] == before + 3  # refused twice for the channel, then resent
+    finally:
+        client.close()
+
+
+def test_a_request_whose_channel_closed_at_every_resend_says_so(start_emulator):
+    """Channels lost at every resend: the error says the PABX closed them (its trouble, which the next run retries),
+    not only that it answered 400, which the rotation's report would take for a request the PABX refuses."""
+    emulator = start_emulator()
+    client = PabxClient(emulator.url, API_KEY)
+    try:
+        client.call(_api.VERIFY_PASSWORD, body_of(emulator))
+        lost = []
+        for _closing in range(4):
+            lost.append(client.channel_id())
+            emulator.control(close_channels=True)
+            deadline = time.monotonic() + 5
+            while client.channel_id() == lost[-1] and time.monotonic() < deadline:
+                time.sleep(0.05)
+        client._channel_for = lambda spec, target: lost.pop(0)
+        with pytest.raises(PabxError) as raised:
+            client.call(_api.VERIFY_PASSWORD, body_of(emulator))
+        assert raised.value.message.startswith(CHANNEL_CLOSED + ' 4 times') and raised.value.status == 400
+        assert str(raised.value) == raised.value.message
     finally:
         client.close()

@@ -298,6 +298,17 @@ def test_requests_the_pabx_refused_as_requests_say_what_they_may_be():
     assert counts['bad_request'] == 1 and 'retired with remove_passwords' in message and 'check_api' in message
 
 
+def test_a_channel_the_pabx_kept_closing_is_not_a_request_to_retire():
+    """A 400 for event channels closed at every resend is the PABX's trouble: counted with its silences, never as a
+    request it refuses, whose advice (retire the number with remove_passwords) would drop a live extension's PINs."""
+    from ansible_collections.digitro.pabx.plugins.module_utils._errors import CHANNEL_CLOSED
+    rows = [dict(status='failed', reason='%s 4 times, and it applied nothing: run again; verifica-senha for device '
+                                         '1000 failed: HTTP 400 Bad Request: canal desconhecido ou fechado' % CHANNEL_CLOSED)]
+    counts = _rotation_report.summarize(rows)
+    message = _rotation_report.verdict(counts, 0, False, 'r.txt', 'pabx1')
+    assert counts['bad_request'] == 0 and counts['unanswered'] == 1 and 'remove_passwords' not in message
+
+
 def test_a_roster_from_a_pt_br_spreadsheet_is_read():
     from ansible_collections.digitro.pabx.plugins.plugin_utils._roster import parse_csv
     rows = parse_csv('\ufeffDevice;Account;State\r\n100000;500000;logged_in\r\n')
