@@ -309,6 +309,18 @@ def test_a_malformed_proxy_url_is_ignored_for_a_pabx_in_no_proxy(counting, monke
     client.close()
 
 
+def lose_channels(client, emulator, count):
+    """The IDs of ``count`` channels of the client the PABX closed, each reopened as another thread would."""
+    lost = []
+    for _closing in range(count):
+        lost.append(client.channel_id())
+        emulator.control(close_channels=True)
+        deadline = time.monotonic() + 5
+        while client.channel_id() == lost[-1] and time.monotonic() < deadline:
+            time.sleep(0.05)
+    return lost
+
+
 def test_a_request_refused_for_channels_another_thread_replaced_is_resent(start_emulator):
     """The channel closed while a request was on its way; another request's thread opened the next one before this
     request's refusal came back, and that one closed too. The PABX refused the channels, not the command: the request
@@ -318,13 +330,7 @@ def test_a_request_refused_for_channels_another_thread_replaced_is_resent(start_
     client = PabxClient(emulator.url, API_KEY)
     try:
         client.call(_api.VERIFY_PASSWORD, body_of(emulator))
-        lost = []
-        for _closing in range(2):
-            lost.append(client.channel_id())
-            emulator.control(close_channels=True)
-            deadline = time.monotonic() + 5
-            while client.channel_id() == lost[-1] and time.monotonic() < deadline:  # as another thread: reopened
-                time.sleep(0.05)
+        lost = lose_channels(client, emulator, 2)
         assert client.channel_id() not in lost
         picked = client._channel_for
         client._channel_for = lambda spec, target: lost.pop(0) if lost else picked(spec, target)
@@ -342,13 +348,7 @@ def test_a_request_whose_channel_closed_at_every_resend_says_so(start_emulator):
     client = PabxClient(emulator.url, API_KEY)
     try:
         client.call(_api.VERIFY_PASSWORD, body_of(emulator))
-        lost = []
-        for _closing in range(4):
-            lost.append(client.channel_id())
-            emulator.control(close_channels=True)
-            deadline = time.monotonic() + 5
-            while client.channel_id() == lost[-1] and time.monotonic() < deadline:
-                time.sleep(0.05)
+        lost = lose_channels(client, emulator, 4)
         client._channel_for = lambda spec, target: lost.pop(0)
         with pytest.raises(PabxError) as raised:
             client.call(_api.VERIFY_PASSWORD, body_of(emulator))
