@@ -290,11 +290,17 @@ class PabxModule(AnsibleModule):
     def _log_invocation(self):
         """Log the invocation as ``_invocation`` shows it, sanitised as Ansible sanitises what it logs.
 
-        Ansible would log the whole batch: megabytes per run in syslog, of numbers and masked PINs.
+        Ansible would log the whole batch: megabytes per run in syslog, of numbers and masked PINs. And it would mask
+        the line against every PIN of the batch; only those that occur in the line can change it.
         """
-        args = dict((k, heuristic_log_sanitize(str(v), self.no_log_values))
-                    for k, v in self._invocation()['module_args'].items())
-        self.log('Invoked with %s' % ' '.join('%s=%s' % item for item in sorted(args.items())), log_args=args)
+        args = dict((k, str(v)) for k, v in self._invocation()['module_args'].items())
+        line = 'Invoked with %s' % ' '.join('%s=%s' % item for item in sorted(args.items()))
+        every_value, self.no_log_values = self.no_log_values, set(occurring_values(line, self.no_log_values))
+        try:
+            args = dict((k, heuristic_log_sanitize(v, self.no_log_values)) for k, v in args.items())
+            self.log('Invoked with %s' % ' '.join('%s=%s' % item for item in sorted(args.items())), log_args=args)
+        finally:
+            self.no_log_values = every_value
 
     def _invocation(self):
         """The arguments, as Ansible would echo them, but a batch only by its size (thousands of entries
