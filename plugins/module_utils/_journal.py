@@ -63,6 +63,7 @@ class Journal(object):
         self.path = path
         self.run = run_mark()
         self._lock = threading.Lock()
+        self._descriptor = None
 
     def record(self, kind, number, wrong_attempts, sync=True):
         """The entry's count; it answers the entry's last out line of this run. ``sync``: on disk before going on
@@ -79,16 +80,25 @@ class Journal(object):
             return
         line = encoded(item)
         with self._lock:
-            # opened per line, by path: a journal a later run has taken away is started anew, not written into.
             # One write of one short line with O_APPEND: lines of concurrent writers never interleave.
-            # (O_NONBLOCK: a FIFO put there fails at once instead of blocking the batch)
-            descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, 'O_NONBLOCK', 0), 0o600)
-            try:
-                os.write(descriptor, line)
-                if sync:
-                    os.fsync(descriptor)
-            finally:
-                os.close(descriptor)
+            descriptor = self._open()
+            os.write(descriptor, line)
+            if sync:
+                os.fsync(descriptor)
+
+    def _open(self):
+        """The journal's descriptor, opened again by its name once a later run has taken the file away: the lines
+        after that start a new journal instead of going to a file nobody reads. A run takes the journal by removing
+        it (``take``), which leaves an open descriptor's file with no link; opening the journal once per line, as
+        before, checked the same thing at twice the system calls (the module writes two lines per PIN it sends)."""
+        if self._descriptor is not None and os.fstat(self._descriptor).st_nlink == 0:
+            os.close(self._descriptor)
+            self._descriptor = None
+        if self._descriptor is None:
+            # O_NONBLOCK: a FIFO put there fails at once instead of blocking the batch
+            self._descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, 'O_NONBLOCK', 0),
+                                       0o600)
+        return self._descriptor
 
     def counts(self):
         """The last count of each (kind, number) in the journal, or {} when there is none."""
