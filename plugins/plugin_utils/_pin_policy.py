@@ -63,7 +63,9 @@ def _satisfiable(items):
 
 def _draw(p, number, previous, rng):
     for _draw_index in range(MAX_DRAWS):
-        pin = ''.join(rng.choice('0123456789') for _digit in range(p['length']))
+        # a whole number below 10^length, zero-padded: each digit uniform and independent, as with a draw per digit,
+        # in one call to the secure source instead of one per digit (a rotation of 10,000 made about 100,000)
+        pin = '%0*d' % (p['length'], rng.randrange(10 ** p['length']))
         if not _broken(pin, number, previous, p):
             return pin
     return None

@@ -59,6 +59,16 @@ def test_generated_pins_never_break_the_policy(policy, number, history, seed):
     assert pin not in history[:policy['history'] + 1]
 
 
+def test_every_digit_of_a_pin_is_uniform():
+    free = {'length': 4, 'max_repeat': 4, 'max_run': 4, 'min_distinct': 1, 'forbid_repeated_groups': False,
+            'forbid_extension': False, 'history': 0}
+    rng = random.Random(5)
+    pins = [generate(policy=free, rng=rng) for _draw in range(20000)]
+    for position in range(4):
+        counts = [sum(1 for pin in pins if pin[position] == digit) for digit in '0123456789']
+        assert all(1800 < count < 2200 for count in counts), (position, counts)  # 2,000 each, 4.5 sigma either side
+
+
 def test_generation_uses_the_secure_source_by_default():
     pins = set(generate('100000') for _draw in range(200))
     assert len(pins) > 190  # 200 draws of 6-digit PINs: collisions are rare
