@@ -63,7 +63,7 @@ class Journal(object):
         self.path = path
         self.run = run_mark()
         self._lock = threading.Lock()
-        self._descriptor = None
+        self._descriptor = self._identity = None
 
     def record(self, kind, number, wrong_attempts, sync=True):
         """The entry's count; it answers the entry's last out line of this run. ``sync``: on disk before going on
@@ -87,17 +87,24 @@ class Journal(object):
                 os.fsync(descriptor)
 
     def _open(self):
-        """The journal's descriptor, opened again by its name once a later run has taken the file away: the lines
-        after that start a new journal instead of going to a file nobody reads. A run takes the journal by removing
-        it (``take``), which leaves an open descriptor's file with no link; opening the journal once per line, as
-        before, checked the same thing at twice the system calls (the module writes two lines per PIN it sends)."""
-        if self._descriptor is not None and os.fstat(self._descriptor).st_nlink == 0:
-            os.close(self._descriptor)
-            self._descriptor = None
-        if self._descriptor is None:
+        """The journal's descriptor, opened again by the journal's name whenever that name no longer leads to the open
+        file: a later run has taken the journal away (``take`` removes it), and the lines after that must start a
+        new journal, which the next module run reads once it holds the lock. Compared by the name's file, not by
+        the open file's links, which a network file system keeps while the file is open on the same machine.
+        Opening the journal once per line, as before, cost twice the system calls (two lines per PIN sent)."""
+        try:
+            named = os.stat(self.path)
+            current = (named.st_dev, named.st_ino) == self._identity
+        except OSError:  # gone: opened (created) again below
+            current = False
+        if not current:
+            if self._descriptor is not None:
+                os.close(self._descriptor)
             # O_NONBLOCK: a FIFO put there fails at once instead of blocking the batch
             self._descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, 'O_NONBLOCK', 0),
                                        0o600)
+            opened = os.fstat(self._descriptor)
+            self._identity = (opened.st_dev, opened.st_ino)
         return self._descriptor
 
     def counts(self):

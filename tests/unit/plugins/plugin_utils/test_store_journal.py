@@ -31,6 +31,17 @@ def test_take_apply_clear(tmp_path):
     assert clear(path) and take(path) == ({}, {}) and not clear(path)
 
 
+def test_a_line_after_the_journal_was_moved_away_starts_a_new_one(tmp_path):
+    path = str(tmp_path / 'pabx1.store.journal')
+    journal = Journal(path)
+    journal.record('devices', '1000', 1)
+    # a network file system renames a file removed while a process of the same machine has it open (.nfsXXXX):
+    # the open file keeps a link, and the module's next lines must still reach the journal the next run reads
+    os.rename(path, str(tmp_path / '.nfs000001'))
+    journal.record('devices', '1001', 2)
+    assert read_counts(path) == {('devices', '1001'): 2}
+
+
 def test_counts_of_numbers_the_store_no_longer_has_are_left_out():
     assert apply(STORE, {('devices', '9999'): 2, ('accounts', '1000'): 1}) == STORE
 
