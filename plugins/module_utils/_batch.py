@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.digitro.pabx.plugins.module_utils._entry import describe, identity
 from ansible_collections.digitro.pabx.plugins.module_utils._errors import PabxError
+from ansible_collections.digitro.pabx.plugins.module_utils._journal import JournalUnwritable
 
 
 def failure(entry_result, message):
@@ -26,6 +27,8 @@ def guarded(worker):
             return worker(entry)
         except PabxError as exc:
             return failure(identity(entry), exc.message)
+        except JournalUnwritable as exc:
+            return failure(identity(entry), str(exc))
         except Exception as exc:  # a bug or an unexpected answer must not hide the other entries' results
             # the type only: the exception's words could hold a password
             return failure(identity(entry), 'unexpected %s while processing %s' % (type(exc).__name__, describe(entry)))

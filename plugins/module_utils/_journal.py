@@ -80,11 +80,14 @@ class Journal(object):
             return
         line = encoded(item)
         with self._lock:
-            # One write of one short line with O_APPEND: lines of concurrent writers never interleave.
-            descriptor = self._open()
-            os.write(descriptor, line)
-            if sync:
-                os.fsync(descriptor)
+            try:
+                # One write of one short line with O_APPEND: lines of concurrent writers never interleave.
+                descriptor = self._open()
+                os.write(descriptor, line)
+                if sync:
+                    os.fsync(descriptor)
+            except OSError as exc:
+                raise JournalUnwritable(self.path, exc)
 
     def _open(self):
         """The journal's descriptor, opened again by the journal's name whenever that name no longer leads to the open
@@ -203,6 +206,16 @@ class UnreadableLine(ValueError):
     def __init__(self, line, reason):
         super(UnreadableLine, self).__init__('line %d is %s' % (line, reason))
         self.line, self.reason = line, reason
+
+
+class JournalUnwritable(Exception):
+    """A line could not be written to the journal: the entry stops there, since no PIN leaves without its line."""
+
+    def __init__(self, path, exc):
+        super(JournalUnwritable, self).__init__(
+            'the wrong-attempt journal %s (credential_store_journal_file) cannot be written (%s): nothing more was sent '
+            'for this entry. Make that path a regular file this controller can write, or remove what is there, and run '
+            'again' % (path, getattr(exc, 'strerror', None) or type(exc).__name__))
 
 
 class JournalUnreadable(ValueError):

@@ -295,7 +295,8 @@ class PabxModule(AnsibleModule):
         """
         args = dict((k, str(v)) for k, v in self._invocation()['module_args'].items())
         line = 'Invoked with %s' % ' '.join('%s=%s' % item for item in sorted(args.items()))
-        every_value, self.no_log_values = self.no_log_values, set(occurring_values(line, self.no_log_values))
+        logged = ' '.join(text for text in (getattr(self, '_target_log_info', None), line) if text)  # as log() joins them
+        every_value, self.no_log_values = self.no_log_values, set(occurring_values(logged, self.no_log_values))
         try:
             args = dict((k, heuristic_log_sanitize(v, self.no_log_values)) for k, v in args.items())
             self.log('Invoked with %s' % ' '.join('%s=%s' % item for item in sorted(args.items())), log_args=args)

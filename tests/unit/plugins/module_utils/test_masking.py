@@ -32,20 +32,25 @@ class _LoggedModule(object):
     """What PabxModule._log_invocation uses of a module: its arguments, its no_log values, and Ansible's log(),
     which masks the line once more with the no_log values of the moment."""
 
-    def __init__(self, args, secrets):
+    def __init__(self, args, secrets, target_log_info=None):
         self.args, self.no_log_values, self.lines = args, set(secrets), []
+        self._target_log_info = target_log_info  # ansible_target_log_info, e.g. an AWX job's name and number
 
     def _invocation(self):
         return {'module_args': self.args}
 
     def log(self, msg, log_args=None):
+        if self._target_log_info:
+            msg = ' '.join([self._target_log_info, msg])
         self.lines.append((remove_values(msg, self.no_log_values), log_args))
 
 
-def _logged_by_ansible(args, secrets):
+def _logged_by_ansible(args, secrets, target_log_info=None):
     """The line Ansible's masking gives with every no_log value (what the module logged before it scanned)."""
     masked = dict((k, heuristic_log_sanitize(str(v), set(secrets))) for k, v in args.items())
     msg = 'Invoked with %s' % ' '.join('%s=%s' % item for item in sorted(masked.items()))
+    if target_log_info:
+        msg = ' '.join([target_log_info, msg])
     return remove_values(msg, set(secrets)), masked
 
 
@@ -53,12 +58,20 @@ def _logged_by_ansible(args, secrets):
 # asterisks contain, two orders of one set can give two lines.
 @settings(max_examples=300, deadline=None)
 @given(st.dictionaries(st.sampled_from(['url', 'lock_file', 'journal', 'batch', 'a']), scalar, max_size=5),
-       st.lists(st.text(alphabet='12a', min_size=1, max_size=4), max_size=12, unique=True))
-def test_the_logged_invocation_is_masked_as_with_every_value(args, secrets):
-    module = _LoggedModule(args, secrets)
+       st.lists(st.text(alphabet='12a', min_size=1, max_size=4), max_size=12, unique=True),
+       st.one_of(st.none(), st.text(alphabet='12a -', max_size=8)))
+def test_the_logged_invocation_is_masked_as_with_every_value(args, secrets, target_log_info):
+    module = _LoggedModule(args, secrets, target_log_info)
     PabxModule._log_invocation(module)
-    assert module.lines == [_logged_by_ansible(args, secrets)]
+    assert module.lines == [_logged_by_ansible(args, secrets, target_log_info)]
     assert module.no_log_values == set(secrets)  # the result's masking still has every value
+
+
+def test_a_pin_in_the_target_log_info_or_across_its_join_is_masked():
+    for info in ('AWX job 480815', 'AWX job 12'):  # '12 Inv...': a PIN across the join of the two texts
+        module = _LoggedModule({'batch': '2 entries (not echoed)'}, {'480815', '12 Inv'}, info)
+        PabxModule._log_invocation(module)
+        assert '480815' not in module.lines[0][0] and '12 Inv' not in module.lines[0][0]
 
 
 def test_a_pin_in_a_logged_path_is_masked():

@@ -5,6 +5,7 @@ import os
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from ansible_collections.digitro.pabx.plugins.module_utils._batch import guarded
 from ansible_collections.digitro.pabx.plugins.module_utils._journal import (
     Journal, JournalUnreadable, contents, encoded, read_counts)
 from ansible_collections.digitro.pabx.plugins.plugin_utils._store_journal import apply, clear, take, taken_path
@@ -31,15 +32,39 @@ def test_take_apply_clear(tmp_path):
     assert clear(path) and take(path) == ({}, {}) and not clear(path)
 
 
-def test_a_line_after_the_journal_was_moved_away_starts_a_new_one(tmp_path):
-    path = str(tmp_path / 'pabx1.store.journal')
+def _moved_away(path, elsewhere):
+    # a network file system renames a file removed while a process of the same machine has it open (.nfsXXXX)
+    os.rename(path, elsewhere)
+
+
+def _linked_then_taken(path, elsewhere):
+    os.link(path, elsewhere)  # a second name: the open file keeps a link when the journal is taken
+    take(path)
+
+
+def _symlinked_then_taken(path, elsewhere):
+    take(path)  # the journal option names a symbolic link: taking the journal removes the link
+
+
+@pytest.mark.parametrize('away', [_moved_away, _linked_then_taken, _symlinked_then_taken])
+def test_a_line_after_the_journal_went_away_starts_a_new_one(tmp_path, away):
+    path, elsewhere = str(tmp_path / 'pabx1.store.journal'), str(tmp_path / 'elsewhere')
+    if away is _symlinked_then_taken:
+        os.symlink(elsewhere, path)
     journal = Journal(path)
     journal.record('devices', '1000', 1)
-    # a network file system renames a file removed while a process of the same machine has it open (.nfsXXXX):
-    # the open file keeps a link, and the module's next lines must still reach the journal the next run reads
-    os.rename(path, str(tmp_path / '.nfs000001'))
-    journal.record('devices', '1001', 2)
+    away(path, elsewhere)
+    journal.record('devices', '1001', 2)  # a module still running: its line must reach the journal the next run reads
     assert read_counts(path) == {('devices', '1001'): 2}
+
+
+def test_a_journal_that_cannot_be_written_fails_its_entry_with_what_to_do(tmp_path):
+    path = str(tmp_path / 'pabx1.store.journal')
+    os.mkfifo(path)  # put there by hand mid-run: no reader, so it cannot be written
+    result = guarded(lambda entry: Journal(path).out('devices', entry['device'], 1, 'current'))({'device': '1000'})
+    assert result['failed'] and result['msg'].startswith('the wrong-attempt journal %s (credential_store_journal_file) '
+                                                         'cannot be written' % path)
+    assert 'Make that path a regular file' in result['msg']
 
 
 def test_counts_of_numbers_the_store_no_longer_has_are_left_out():
