@@ -102,7 +102,8 @@ class Journal(object):
             current = False
         if not current:
             if self._descriptor is not None:
-                os.close(self._descriptor)
+                descriptor, self._descriptor, self._identity = self._descriptor, None, None
+                os.close(descriptor)  # forgotten first: should the open below fail, no later line closes it again
             # O_NONBLOCK: a FIFO put there fails at once instead of blocking the batch
             self._descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, 'O_NONBLOCK', 0),
                                        0o600)

@@ -7,7 +7,7 @@ from hypothesis import given, settings, strategies as st
 
 from ansible_collections.digitro.pabx.plugins.module_utils._batch import guarded
 from ansible_collections.digitro.pabx.plugins.module_utils._journal import (
-    Journal, JournalUnreadable, contents, encoded, read_counts)
+    Journal, JournalUnreadable, JournalUnwritable, contents, encoded, read_counts)
 from ansible_collections.digitro.pabx.plugins.plugin_utils._store_journal import apply, clear, take, taken_path
 
 STORE = {'schema': 2, 'devices': {'1000': {'current': 'x'}, '1001': {'current': 'y', 'wrong_attempts': 1}},
@@ -65,6 +65,24 @@ def test_a_journal_that_cannot_be_written_fails_its_entry_with_what_to_do(tmp_pa
     assert result['failed'] and result['msg'].startswith('the wrong-attempt journal %s (credential_store_journal_file) '
                                                          'cannot be written' % path)
     assert 'Make that path a regular file' in result['msg']
+
+
+def test_a_journal_that_failed_to_open_again_closes_no_other_file(tmp_path):
+    path, other_path = str(tmp_path / 'pabx1.store.journal'), str(tmp_path / 'other')
+    journal = Journal(path)
+    journal.record('devices', '1000', 1)
+    os.remove(path)
+    os.mkdir(path)  # the journal's name now leads to a directory: opening it again fails
+    with pytest.raises(JournalUnwritable):
+        journal.record('devices', '1000', 2)
+    other = os.open(other_path, os.O_WRONLY | os.O_CREAT)  # another thread's file or socket: the freed number
+    try:
+        with pytest.raises(JournalUnwritable):
+            journal.record('devices', '1000', 2)
+        os.write(other, b'x')  # still open, and still this file
+    finally:
+        os.close(other)
+    assert content(other_path) == b'x'
 
 
 def test_counts_of_numbers_the_store_no_longer_has_are_left_out():
