@@ -20,6 +20,8 @@ import secrets
 DEFAULT_POLICY = dict(length=6, max_repeat=2, max_run=2, min_distinct=3, forbid_repeated_groups=True,
                       forbid_extension=True, history=5)
 MAX_DRAWS = 10000
+# of MAX_DRAWS random PINs, the fewest a policy must admit: generate then fails about once in e^30 (10^13) PINs
+MIN_ADMITTED = 30
 
 
 def policy_with_defaults(policy=None):
@@ -47,25 +49,41 @@ def policy_with_defaults(policy=None):
         problems.append('max_repeat and max_run must be 1 or more, history 0 or more')
     if problems:
         raise ValueError('invalid digitro_pin_policy: %s' % '; '.join(problems))
-    if not _satisfiable(tuple(sorted(merged.items()))):
+    admitted = _admitted(tuple(sorted(merged.items())))
+    if not admitted:
         raise ValueError('invalid digitro_pin_policy: no PIN of %d digits satisfies it (found none in %d draws): relax '
                          'it' % (merged['length'], MAX_DRAWS))
+    if admitted < MIN_ADMITTED:
+        raise ValueError('invalid digitro_pin_policy: too few PINs of %d digits satisfy it (%d in %d random ones, and a '
+                         'new PIN is drawn at most %d times): some entries would get none; relax it'
+                         % (merged['length'], admitted, MAX_DRAWS, MAX_DRAWS))
     return merged
 
 
 @functools.lru_cache(maxsize=32)
-def _satisfiable(items):
-    """Whether some PIN satisfies the policy, found by the same draws as ``generate`` (once per policy): an
-    impossible policy is an input error, said before any PIN is staged."""
-    rng = random.Random(0)  # not a PIN anyone uses: only whether one exists
-    return _draw(dict(items), None, (), rng) is not None
+def _admitted(items):
+    """How many of MAX_DRAWS random PINs satisfy the policy, counted up to MIN_ADMITTED (once per policy): a policy
+    too strict for ``generate``'s draws is an input error, said before any PIN is staged, not a run failing at
+    random entries."""
+    p, rng = dict(items), random.Random(0)  # not PINs anyone uses: only how many satisfy the policy
+    admitted = 0
+    for _draw_index in range(MAX_DRAWS):
+        if not _broken(_random_pin(p['length'], rng), None, (), p):
+            admitted += 1
+            if admitted == MIN_ADMITTED:
+                break
+    return admitted
+
+
+def _random_pin(length, rng):
+    """A whole number below 10^length, zero-padded: each digit uniform and independent, as with a draw per digit,
+    in one call to the secure source instead of one per digit (a rotation of 10,000 made about 100,000)."""
+    return '%0*d' % (length, rng.randrange(10 ** length))
 
 
 def _draw(p, number, previous, rng):
     for _draw_index in range(MAX_DRAWS):
-        # a whole number below 10^length, zero-padded: each digit uniform and independent, as with a draw per digit,
-        # in one call to the secure source instead of one per digit (a rotation of 10,000 made about 100,000)
-        pin = '%0*d' % (p['length'], rng.randrange(10 ** p['length']))
+        pin = _random_pin(p['length'], rng)
         if not _broken(pin, number, previous, p):
             return pin
     return None

@@ -90,9 +90,16 @@ def test_a_bad_policy_names_the_setting(policy, message):
 def test_a_policy_no_pin_satisfies_is_an_input_error(monkeypatch):
     from ansible_collections.digitro.pabx.plugins.plugin_utils import _pin_policy
     monkeypatch.setattr(_pin_policy, 'MAX_DRAWS', 0)   # as if no draw could ever satisfy it
-    _pin_policy._satisfiable.cache_clear()
+    _pin_policy._admitted.cache_clear()
     try:
         with pytest.raises(ValueError, match='no PIN of 7 digits satisfies it'):
             _pin_policy.policy_with_defaults({'length': 7})
     finally:
-        _pin_policy._satisfiable.cache_clear()
+        _pin_policy._admitted.cache_clear()
+
+
+def test_a_policy_too_strict_for_the_draws_is_an_input_error():
+    # about 2 in 10,000 random PINs of 10 distinct digits: a draw of 10,000 finds none for one entry in 7
+    with pytest.raises(ValueError, match=r'too few PINs of 10 digits satisfy it \([0-9] in 10000 random ones'):
+        generate(policy={'length': 10, 'min_distinct': 10})
+    assert generate(policy={'length': 8, 'min_distinct': 8})  # about 170 in 10,000: every entry gets one
