@@ -111,6 +111,19 @@ class Journal(object):
             self._identity = (opened.st_dev, opened.st_ino)
         return self._descriptor
 
+    def close(self):
+        """Let the descriptor go (a later line opens the journal again); a journal dropped lets it go too."""
+        with self._lock:
+            descriptor, self._descriptor, self._identity = self._descriptor, None, None
+            if descriptor is not None:
+                os.close(descriptor)
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # at interpreter exit, or a descriptor already gone: nothing is left to let go
+            pass
+
     def counts(self):
         """The last count of each (kind, number) in the journal, or {} when there is none."""
         return read_counts(self.path)

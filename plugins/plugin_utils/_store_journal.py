@@ -51,7 +51,7 @@ def take(path):
             handle.write((b'\n' if kept and not kept.endswith(b'\n') else b'') + fresh)
             handle.flush()
             os.fsync(handle.fileno())
-        os.remove(path)  # a module writing now finds its file unlinked and opens the journal by its name: a new one
+        os.remove(path)  # a module writing now finds the journal's name gone and opens it again: a new one
     counts = dict((entry, count) for entry, count in counts.items() if count > 0)
     if kept is not None or fresh is not None:
         _replace(taken, compacted(counts, unanswered))

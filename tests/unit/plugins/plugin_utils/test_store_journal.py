@@ -85,6 +85,19 @@ def test_a_journal_that_failed_to_open_again_closes_no_other_file(tmp_path):
     assert content(other_path) == b'x'
 
 
+def test_journals_let_their_descriptors_go(tmp_path):
+    path, before = str(tmp_path / 'pabx1.store.journal'), len(os.listdir('/proc/self/fd'))
+    for count in range(50):  # a process that makes many (a test, a long-lived controller) must not run out of them
+        Journal(path).record('devices', '1000', count)
+    journal = Journal(path)
+    journal.record('devices', '1000', 50)
+    journal.close()
+    assert len(os.listdir('/proc/self/fd')) == before
+    journal.record('devices', '1000', 51)  # opened again
+    journal.close()
+    assert read_counts(path) == {('devices', '1000'): 51}
+
+
 def test_counts_of_numbers_the_store_no_longer_has_are_left_out():
     assert apply(STORE, {('devices', '9999'): 2, ('accounts', '1000'): 1}) == STORE
 
