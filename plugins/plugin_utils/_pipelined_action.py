@@ -109,7 +109,7 @@ class PipelinedModuleAction(ActionBase):
         return task_vars
 
     def _task_environment(self):
-        """The task's ``environment`` as the module's process would get it (``[{}]`` when it sets none)."""
+        """The task's ``environment`` as the module's process would get it (empty when it sets none)."""
         environment = {}
         if self._task.environment:
             self._compute_environment_string(environment)

@@ -103,17 +103,13 @@ def _judge(entry, status, held, stamp, max_wrong, planning=False, result=None):
     """The report's status for an entry, quarantining it when nothing more may be sent for it."""
     reason = (result or {}).get('msg', '')
     if status in ('rejected', 'quarantined') or (held is None and entry['wrong_attempts'] >= max_wrong):
-        spent = budget_spent(entry['wrong_attempts'], max_wrong, len(entry.get('unanswered') or []))
         untried = (result or {}).get('untried') if status == 'rejected' else 0
         if untried:  # the budget ran out before every PIN of the store was tried: the PABX may hold one of the others
-            why = ('%d wrong password(s) sent since it was last known good, the budget (digitro_max_wrong_attempts %d), '
-                   'before %d of the PINs the store has for it could be tried, and the PABX may hold one of those: find '
-                   'out which at its console (show_passwords lists the store\'s), and give it to resolve_passwords with '
-                   'digitro_reset_attempts=true' % (entry['wrong_attempts'], max_wrong, untried))
+            why = budget_spent(entry['wrong_attempts'], max_wrong, untried=untried)
         elif status == 'rejected':
             why = 'the PABX accepted none of the PINs the store has for it (changed at the console?)'
         else:
-            why = spent
+            why = budget_spent(entry['wrong_attempts'], max_wrong, len(entry.get('unanswered') or []))
         entry['quarantined'] = entry.get('quarantined') or {'reason': why, 'at': stamp}
         return entry, 'quarantined', '%s; nothing more is sent for it until a person resolves it' % why
     if status == 'would_change':

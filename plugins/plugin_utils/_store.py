@@ -222,19 +222,24 @@ def settle_claim(entry, accepted, stamp):
     return entry
 
 
-def budget_spent(wrong_attempts, max_wrong, unanswered=0):
+def budget_spent(wrong_attempts, max_wrong, unanswered=0, untried=0):
     """Why an entry whose count reached the budget is quarantined, and what a person does about it.
 
-    ``unanswered``: how many of them were out when a run was killed, their answer never seen."""
+    ``unanswered``: how many of them were out when a run was killed, their answer never seen; ``untried``: how many
+    of the store's PINs for it the budget left untried (the PABX may hold one of those)."""
     unanswered = min(int(unanswered or 0), int(wrong_attempts))
     lost = (' (%d of them out when a run was killed: answers nobody saw, counted as wrong)' % unanswered
             if unanswered else '')
+    spent = ('%d wrong password(s) sent since it was last known good%s, the budget (digitro_max_wrong_attempts %d)'
+             % (wrong_attempts, lost, max_wrong))
+    if untried:
+        return ('%s, before %d of the PINs the store has for it could be tried, and the PABX may hold one of those: '
+                'find out which at its console (show_passwords lists the store\'s), and give it to resolve_passwords '
+                'with digitro_reset_attempts=true' % (spent, untried))
     if unanswered:
         # the PABX may have accepted those PINs: its own count says which, and the stored PIN may be good
-        return ('%d wrong password(s) sent since it was last known good%s, the budget (digitro_max_wrong_attempts %d): '
-                'look at its count of wrong attempts at the console; if it shows fewer, give the store\'s PIN '
+        return ('%s: look at its count of wrong attempts at the console; if it shows fewer, give the store\'s PIN '
                 '(show_passwords) to resolve_passwords with digitro_reset_attempts=true; otherwise set a PIN at its '
-                'console and tell the store the same way' % (wrong_attempts, lost, max_wrong))
-    return ('%d wrong password(s) sent since it was last known good, the budget (digitro_max_wrong_attempts %d): '
-            'set a PIN at its console, then tell the store with resolve_passwords and digitro_reset_attempts=true'
-            % (wrong_attempts, max_wrong))
+                'console and tell the store the same way' % spent)
+    return ('%s: set a PIN at its console, then tell the store with resolve_passwords and digitro_reset_attempts=true'
+            % spent)
