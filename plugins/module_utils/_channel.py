@@ -14,6 +14,7 @@ __metaclass__ = type
 
 import json
 import threading
+import time
 
 try:
     from urllib.parse import urlsplit
@@ -67,6 +68,12 @@ class EventChannel(object):
         self._thread = None
         self.channel_id = None
         self.closed = threading.Event()
+        self.closed_at = None  # time.monotonic() when it was seen closed
+
+    def _mark_closed(self):
+        if self.closed_at is None:
+            self.closed_at = time.monotonic()
+        self.closed.set()
 
     def open(self):
         try:
@@ -126,10 +133,10 @@ class EventChannel(object):
         except Exception:
             pass
         finally:
-            self.closed.set()
+            self._mark_closed()
 
     def close(self):
-        self.closed.set()
+        self._mark_closed()
         if self._response is None:
             return
         # Shut the socket down first: closing the response alone would wait for the reader thread's read.

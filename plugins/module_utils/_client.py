@@ -38,6 +38,10 @@ READ_RETRIES = 3
 # A request the PABX refused because our event channel had closed was not processed: it is resent on the next
 # channel, a few times (a PABX under load may close several in a row; each refusal left a change in doubt).
 CHANNEL_RESENDS = 3
+# A 400 is the channel's only when the channel was seen closed before the answer, or within this many seconds after
+# it (the event stream's end may be read a moment after the refusal): a 400 about the request itself, on a channel
+# that closed later, is the request's (a PIN the PABX's policy refused must be reported as refused, not resent).
+CHANNEL_GRACE = 0.2
 BACKOFF_SECONDS = 0.2
 MAX_ANSWER_BYTES = 1024 * 1024  # a CTI answer is a few hundred bytes; anything near this is not one
 # A gateway's errors: a reverse proxy answers them after passing the request on, so the PABX behind it may have
@@ -114,7 +118,7 @@ class PabxClient(object):
         self._fixed_channel = channel_id
         self._channel = None
         self._channel_lock = threading.Lock()
-        self._lost_channels = set()  # IDs of our channels that closed and were replaced
+        self._lost_channels = {}  # ID -> our channel that closed and was replaced
         self._limiter = RateLimiter(rate_limit)
         self.stopped = threading.Event()  # set when the controller is gone: send nothing more
         self._secrets = set([api_key])
@@ -150,7 +154,7 @@ class PabxClient(object):
         with self._channel_lock:
             if self._channel is None or self._channel.closed.is_set():
                 if self._channel is not None:
-                    self._lost_channels.add(self._channel.channel_id)
+                    self._lost_channels[self._channel.channel_id] = self._channel
                     self._channel.close()
                 self._refuse_if_breaker_open('open-channel', 'the event channel')
                 self._channel = None  # kept only once open: a failed one has no ID for the next request
@@ -167,16 +171,17 @@ class PabxClient(object):
                 self._channel = channel
             return self._channel.channel_id
 
-    def _channel_lost(self, channel_id):
-        """True when our own channel closed after this request used it: safe to resend. Another request's thread
-        may have replaced it already, when the answer that says so took longer to come."""
+    def _channel_lost(self, channel_id, answered):
+        """True when our own channel closed after this request used it, and before its answer came (``answered``,
+        time.monotonic()) or just after: safe to resend. Another request's thread may have replaced it already, when
+        the answer that says so took longer to come."""
         if self._fixed_channel is not None:
             return False
         with self._channel_lock:
-            channel = self._channel
-            if channel_id in self._lost_channels:
-                return True
-        return channel is not None and channel.channel_id == channel_id and channel.closed.wait(0.2)
+            channel = self._lost_channels.get(channel_id) or self._channel
+        if channel is None or channel.channel_id != channel_id or not channel.closed.wait(CHANNEL_GRACE):
+            return False
+        return channel.closed_at is not None and channel.closed_at <= answered + CHANNEL_GRACE
 
     # -- circuit breaker -----------------------------------------------------------------------
     @property
@@ -245,12 +250,12 @@ class PabxClient(object):
                 raise
             except PabxError as exc:
                 sent_error = exc
-                if exc.status == 400 and self._channel_lost(channel_id):
+                if exc.status == 400 and self._channel_lost(channel_id, getattr(exc, 'answered_at', time.monotonic())):
                     if channel_resends:
                         channel_resends -= 1  # the PABX refused the channel, not the command: nothing applied
                         continue
-                    exc.message = '%s %d times, and it applied nothing: run again; %s' % (
-                        CHANNEL_CLOSED, CHANNEL_RESENDS + 1, exc.message)
+                    exc.message = '%s %d times, so it did not process this %s: run again; %s' % (
+                        CHANNEL_CLOSED, CHANNEL_RESENDS + 1, spec.slug, exc.message)
                     exc.args = (exc.message,)
                     raise
                 # Every operation carries a password: one that may have been processed is never resent, as a
@@ -279,11 +284,14 @@ class PabxClient(object):
         status, content = self.exchange(spec, channel_id, json.dumps(body), target, secrets)
         if status == 200:
             return self.contract.from_wire(_json_object(content, spec, target))
+        answered = time.monotonic()
         said = pabx_message(content, self.contract.error_field, secrets)
-        raise PabxError('%s for %s failed: HTTP %d %s%s' % (
+        refused = PabxError('%s for %s failed: HTTP %d %s%s' % (
             spec.slug, target, status, HTTP_REASONS.get(status, ''),
             ': %s' % said if said else ''), status=status, operation=spec.slug, target=target,
             ambiguous=spec.writes and status >= 500, pabx_message=said, maybe_processed=status in GATEWAY_STATUSES)
+        refused.answered_at = answered  # whether its channel had closed by then decides whose a 400 is
+        raise refused
 
     def exchange(self, spec, channel_id, payload, target, secrets):
         """POST ``payload`` (text, sent as it is) to ``spec.slug`` once: (HTTP status, body bytes), whatever the

@@ -17,6 +17,8 @@ import functools
 import random
 import secrets
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 DEFAULT_POLICY = dict(length=6, max_repeat=2, max_run=2, min_distinct=3, forbid_repeated_groups=True,
                       forbid_extension=True, history=5)
 MAX_DRAWS = 10000
@@ -34,9 +36,14 @@ def policy_with_defaults(policy=None):
         if value is None:
             continue
         if isinstance(DEFAULT_POLICY[name], bool):
-            merged[name] = value if isinstance(value, bool) else str(value).lower() in ('1', 'true', 'yes')
+            try:  # Ansible's words for true and false; any other is a mistake, never a quiet false
+                merged[name] = boolean(value, strict=True)
+            except TypeError:
+                raise ValueError('digitro_pin_policy.%s must be true or false' % name)
         else:
             try:
+                if isinstance(value, float) and not value.is_integer():
+                    raise ValueError(value)  # int() would drop the fraction without a word
                 merged[name] = int(value)
             except (TypeError, ValueError):
                 raise ValueError('digitro_pin_policy.%s must be a whole number' % name)

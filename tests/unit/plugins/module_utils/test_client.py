@@ -356,3 +356,30 @@ def test_a_request_whose_channel_closed_at_every_resend_says_so(start_emulator):
         assert str(raised.value) == raised.value.message
     finally:
         client.close()
+
+
+def test_a_400_about_the_request_on_a_channel_that_closed_later_is_the_requests(start_emulator):
+    """The PABX refused the new PIN (its policy), and the request's channel closed a moment later and was replaced
+    before this thread looked: the refusal is the request's, reported as it is and not resent (a change refused as a
+    channel's kept its PIN staged, and each run sent it again)."""
+    emulator = start_emulator(pin_reject_pattern='^7')
+    client = PabxClient(emulator.url, API_KEY)
+    try:
+        client.call(_api.VERIFY_PASSWORD, body_of(emulator))
+        sent = client._post_once
+
+        def refused_then_channel_lost(*args):
+            try:
+                return sent(*args)
+            except PabxError:
+                time.sleep(0.3)  # past the grace: the channel closed well after the answer
+                lose_channels(client, emulator, 1)
+                raise
+        client._post_once = refused_then_channel_lost
+        before = emulator.state()['stats'].get('op_altera-senha', 0)
+        with pytest.raises(PabxError) as raised:
+            client.call(_api.CHANGE_PASSWORD, dict(body_of(emulator), **{_api.NEW_PASSWORD: '73310945'}))
+        assert raised.value.status == 400 and not raised.value.message.startswith(CHANNEL_CLOSED)
+        assert emulator.state()['stats']['op_altera-senha'] == before + 1  # sent once: a refusal is not resent
+    finally:
+        client.close()

@@ -79,8 +79,16 @@ def test_impossible_policy_says_so():
         generate(policy={'length': 4, 'min_distinct': 5})
 
 
+def test_policy_switches_take_ansibles_words_and_refuse_others():
+    assert policy_with_defaults({'forbid_extension': 'on'})['forbid_extension'] is True
+    assert policy_with_defaults({'forbid_repeated_groups': 'n'})['forbid_repeated_groups'] is False
+    with pytest.raises(ValueError, match='forbid_extension must be true or false'):
+        policy_with_defaults({'forbid_extension': 'maybe'})  # was a quiet false: a weaker policy
+
+
 @pytest.mark.parametrize('policy, message', [
     ({'lenght': 6}, "unknown setting 'lenght'"), ({'length': 'six'}, 'length must be a whole number'),
+    ({'length': 6.5}, 'length must be a whole number'),
     ({'length': 20}, 'length must be 4 to 12')])
 def test_a_bad_policy_names_the_setting(policy, message):
     with pytest.raises(ValueError, match=message):

@@ -302,7 +302,7 @@ def test_a_channel_the_pabx_kept_closing_is_not_a_request_to_retire():
     """A 400 for event channels closed at every resend is the PABX's trouble: counted with its silences, never as a
     request it refuses, whose advice (retire the number with remove_passwords) would drop a live extension's PINs."""
     from ansible_collections.digitro.pabx.plugins.module_utils._errors import CHANNEL_CLOSED
-    rows = [dict(status='failed', reason='%s 4 times, and it applied nothing: run again; verifica-senha for device '
+    rows = [dict(status='failed', reason='%s 4 times, so it did not process this verifica-senha: run again; verifica-senha for device '
                                          '1000 failed: HTTP 400 Bad Request: canal desconhecido ou fechado' % CHANNEL_CLOSED)]
     counts = _rotation_report.summarize(rows)
     message = _rotation_report.verdict(counts, 0, False, 'r.txt', 'pabx1')
